@@ -1,0 +1,353 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "base/strict_json.h"
+
+namespace signet::config {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Thrown inside this file only, turned into a Result at its edge: the walk over the document
+// reads better without an error check after every field.
+struct FieldError {
+  std::string field;
+  std::string why;
+};
+
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+// Fields of the documented config that this version reads but does not implement yet: naming
+// them is an error, so no operator believes a control is in force when it is not.
+constexpr std::array kNotYetSupported = {
+    "tls.key_uri",         "tls.client_ca_file", "keys.rotate_every",   "keys.max_tokens_per_key",
+    "keys.prepublish",     "keys.retire_grace",  "keys.max_published",  "audit",
+    "limits.requests_per_second_per_client",
+};
+
+// Walks one JSON object, remembering which members were read so that the rest are reported
+// as unknown.
+class ObjectReader {
+ public:
+  ObjectReader(const Json& value, std::string path) : path_(std::move(path)) {
+    if (!value.is_object()) throw FieldError{path_.empty() ? "(top level)" : path_, "must be a JSON object"};
+    object_ = &value;
+  }
+
+  const Json* find(std::string_view key) {
+    seen_.insert(std::string(key));
+    const auto it = object_->find(std::string(key));
+    if (it == object_->end()) return nullptr;
+    if (std::find(kNotYetSupported.begin(), kNotYetSupported.end(), field(key)) != kNotYetSupported.end()) {
+      throw FieldError{field(key), "is not supported by this version of signetd"};
+    }
+    return &*it;
+  }
+
+  std::string field(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  std::optional<std::string> string(std::string_view key) {
+    const Json* v = find(key);
+    if (!v) return std::nullopt;
+    if (!v->is_string() || v->get_ref<const std::string&>().empty()) {
+      throw FieldError{field(key), "must be a non-empty string"};
+    }
+    return v->get<std::string>();
+  }
+
+  std::string required_string(std::string_view key) {
+    auto v = string(key);
+    if (!v) throw FieldError{field(key), "is required"};
+    return *v;
+  }
+
+  std::optional<std::uint64_t> number(std::string_view key, std::uint64_t min, std::uint64_t max) {
+    const Json* v = find(key);
+    if (!v) return std::nullopt;
+    if (!v->is_number_unsigned() || v->get<std::uint64_t>() < min || v->get<std::uint64_t>() > max) {
+      throw FieldError{field(key), "must be a whole number from " + std::to_string(min) + " to " +
+                                       std::to_string(max)};
+    }
+    return v->get<std::uint64_t>();
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    const Json* v = find(key);
+    if (!v) return std::nullopt;
+    if (!v->is_boolean()) throw FieldError{field(key), "must be true or false"};
+    return v->get<bool>();
+  }
+
+  std::optional<Seconds> duration(std::string_view key) {
+    const Json* v = find(key);
+    if (!v) return std::nullopt;
+    const auto d = v->is_string() ? parse_duration(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!d) throw FieldError{field(key), "must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\""};
+    return d;
+  }
+
+  std::vector<std::string> strings(std::string_view key) {
+    const Json* v = find(key);
+    if (!v) return {};
+    if (!v->is_array()) throw FieldError{field(key), "must be an array of strings"};
+    std::vector<std::string> out;
+    for (const auto& item : *v) {
+      if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+        throw FieldError{field(key), "must be an array of non-empty strings"};
+      }
+      if (std::find(out.begin(), out.end(), item.get<std::string>()) != out.end()) {
+        throw FieldError{field(key), "names \"" + item.get<std::string>() + "\" twice"};
+      }
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+
+  // Reports the first member that nothing asked for.
+  void finish() const {
+    for (const auto& [key, value] : object_->items()) {
+      if (!seen_.count(key)) throw FieldError{field(key), "is not a known setting"};
+    }
+  }
+
+ private:
+  const Json* object_ = nullptr;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+std::string resolve(const std::filesystem::path& base, const std::string& p) {
+  const std::filesystem::path path(p);
+  return path.is_absolute() ? p : (base / path).lexically_normal().string();
+}
+
+std::optional<std::string> hex_to_bytes(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int byte = 0;
+    for (std::size_t j = i; j < i + 2; ++j) {
+      const char c = hex[j];
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (v < 0) return std::nullopt;
+      byte = byte * 16 + v;
+    }
+    out.push_back(static_cast<char>(byte));
+  }
+  return out;
+}
+
+void read_listen(ObjectReader& top, Config& config) {
+  const Json* v = top.find("listen");
+  if (!v) return;
+  ObjectReader r(*v, "listen");
+  if (auto a = r.string("address")) config.listen.address = *a;
+  if (auto p = r.number("port", 1, 65535)) config.listen.port = static_cast<std::uint16_t>(*p);
+  r.finish();
+}
+
+void read_tls(ObjectReader& top, Config& config, const std::filesystem::path& base) {
+  const Json* v = top.find("tls");
+  if (!v) throw FieldError{"tls", "is required (cert_file and key_file)"};
+  ObjectReader r(*v, "tls");
+  config.tls.cert_file = resolve(base, r.required_string("cert_file"));
+  config.tls.key_file = resolve(base, r.required_string("key_file"));
+  r.finish();
+}
+
+void read_hsm(ObjectReader& top, Config& config, const std::filesystem::path& base) {
+  const Json* v = top.find("hsm");
+  if (!v) throw FieldError{"hsm", "is required (module, token_label and pin_file or pin_env)"};
+  ObjectReader r(*v, "hsm");
+  config.hsm.module = r.required_string("module");
+  config.hsm.token_label = r.required_string("token_label");
+  if (config.hsm.token_label.size() > 32) throw FieldError{"hsm.token_label", "is longer than 32 characters"};
+  if (auto f = r.string("pin_file")) config.hsm.pin_file = resolve(base, *f);
+  if (auto e = r.string("pin_env")) config.hsm.pin_env = *e;
+  if (config.hsm.pin_file.empty() == config.hsm.pin_env.empty()) {
+    throw FieldError{"hsm.pin_file", "exactly one of hsm.pin_file and hsm.pin_env must be set"};
+  }
+  r.finish();
+}
+
+void read_keys(ObjectReader& top, Config& config) {
+  const Json* v = top.find("keys");
+  if (!v) return;
+  ObjectReader r(*v, "keys");
+  if (auto a = r.string("algorithm")) {
+    if (*a != "RS256" && *a != "PS256" && *a != "ES256" && *a != "EdDSA") {
+      throw FieldError{"keys.algorithm", "must be one of RS256, PS256, ES256, EdDSA"};
+    }
+    config.keys.algorithm = *a;
+  }
+  if (auto b = r.number("rsa_bits", 2048, 4096)) {
+    if (*b % 1024) throw FieldError{"keys.rsa_bits", "must be 2048, 3072 or 4096"};
+    config.keys.rsa_bits = static_cast<unsigned>(*b);
+  }
+  r.finish();
+}
+
+void read_single_duration(ObjectReader& top, std::string_view section, std::string_view key, Seconds& out) {
+  const Json* v = top.find(section);
+  if (!v) return;
+  ObjectReader r(*v, std::string(section));
+  if (auto d = r.duration(key)) out = *d;
+  r.finish();
+}
+
+void read_profiles(ObjectReader& top, Config& config) {
+  const Json* v = top.find("profiles");
+  if (!v || !v->is_object() || v->empty()) throw FieldError{"profiles", "must name at least one profile"};
+  for (const auto& [name, value] : v->items()) {
+    ObjectReader r(value, "profiles." + name);
+    Profile p;
+    p.name = name;
+    auto ttl = r.duration("ttl");
+    if (!ttl) throw FieldError{r.field("ttl"), "is required"};
+    p.ttl = *ttl;
+    p.audience = r.string("audience");
+    if (auto typ = r.string("typ")) p.typ = *typ;
+    r.finish();
+    config.profiles.push_back(std::move(p));
+  }
+}
+
+void check_audience_patterns(const std::string& field, const std::vector<std::string>& audiences) {
+  for (const auto& a : audiences) {
+    const auto star = a.find('*');
+    if (star != std::string::npos && star != a.size() - 1) {
+      throw FieldError{field, "\"" + a + "\": '*' may only end an audience pattern"};
+    }
+  }
+}
+
+Client read_client(const Json& value, std::size_t index, const Config& config) {
+  ObjectReader r(value, "clients[" + std::to_string(index) + "]");
+  Client c;
+  c.id = r.required_string("id");
+  const std::string hash_hex = r.required_string("api_key_sha256");
+  auto hash = hash_hex.size() == 64 ? hex_to_bytes(hash_hex) : std::nullopt;
+  if (!hash) throw FieldError{r.field("api_key_sha256"), "must be 64 hex digits (signetctl hash-secret)"};
+  c.api_key_sha256 = *hash;
+  c.profiles = r.strings("profiles");
+  for (const auto& p : c.profiles) {
+    if (!config.find_profile(p)) throw FieldError{r.field("profiles"), "names an unknown profile \"" + p + "\""};
+  }
+  c.audiences = r.strings("audiences");
+  check_audience_patterns(r.field("audiences"), c.audiences);
+  c.max_ttl = r.duration("max_ttl");
+  c.claims = r.strings("claims");
+  for (const auto& claim : c.claims) {
+    if (is_reserved_claim(claim)) {
+      throw FieldError{r.field("claims"), "\"" + claim + "\" is set by Signet and cannot be allowed"};
+    }
+  }
+  c.admin = r.boolean("admin").value_or(false);
+  if (c.profiles.empty() && !c.admin) throw FieldError{r.field("profiles"), "must name at least one profile"};
+  r.finish();
+  return c;
+}
+
+void read_clients(ObjectReader& top, Config& config) {
+  const Json* v = top.find("clients");
+  if (!v || !v->is_array()) throw FieldError{"clients", "must be an array of clients"};
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    Client c = read_client((*v)[i], i, config);
+    for (const auto& other : config.clients) {
+      if (other.id == c.id) throw FieldError{"clients[" + std::to_string(i) + "].id", "repeats \"" + c.id + "\""};
+      if (other.api_key_sha256 == c.api_key_sha256) {
+        throw FieldError{"clients[" + std::to_string(i) + "].api_key_sha256", "is the same as client \"" + other.id + "\"'s"};
+      }
+    }
+    config.clients.push_back(std::move(c));
+  }
+}
+
+void read_limits(ObjectReader& top, Config& config) {
+  const Json* v = top.find("limits");
+  if (!v) return;
+  ObjectReader r(*v, "limits");
+  if (auto b = r.number("max_body_bytes", 256, 1 << 20)) config.limits.max_body_bytes = *b;
+  if (auto c = r.number("max_connections", 1, 65536)) config.limits.max_connections = static_cast<unsigned>(*c);
+  r.finish();
+}
+
+}  // namespace
+
+const Profile* Config::find_profile(std::string_view name) const {
+  for (const auto& p : profiles) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+bool is_reserved_claim(std::string_view name) {
+  static constexpr std::array kReserved = {"iss", "sub", "aud", "iat", "nbf", "exp", "jti", "type"};
+  return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
+}
+
+std::optional<Seconds> parse_duration(std::string_view text) {
+  // At most nine digits: no duration overflows, and none is absurdly long by accident.
+  if (text.size() < 2 || text.size() > 10) return std::nullopt;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    n = n * 10 + (text[i] - '0');
+  }
+  if (n <= 0) return std::nullopt;
+  switch (text.back()) {
+    case 's': return Seconds(n);
+    case 'm': return Seconds(n * 60);
+    case 'h': return Seconds(n * 3600);
+    case 'd': return Seconds(n * 86400);
+    default: return std::nullopt;
+  }
+}
+
+Result<Config> parse(std::string_view text, const std::string& path) {
+  JsonError json_error;
+  const auto doc = parse_strict_json(text, 16, &json_error);
+  if (!doc) return make_error(Code::kConfig, path + ": " + json_error.message);
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  Config config;
+  config.path = path;
+  try {
+    ObjectReader top(*doc, "");
+    config.issuer = top.required_string("issuer");
+    read_listen(top, config);
+    read_tls(top, config, base);
+    read_hsm(top, config, base);
+    read_keys(top, config);
+    read_single_duration(top, "jwks", "max_age", config.jwks_max_age);
+    read_single_duration(top, "verify", "leeway", config.verify_leeway);
+    if (config.verify_leeway > Seconds(300)) throw FieldError{"verify.leeway", "must be at most 5m"};
+    read_profiles(top, config);
+    read_clients(top, config);
+    config.test_mode = top.boolean("test_mode").value_or(false);
+    read_limits(top, config);
+    top.finish();
+  } catch (const FieldError& e) {
+    return make_error(Code::kConfig, path + ": " + e.field + " " + e.why);
+  }
+  return config;
+}
+
+Result<Config> load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Code::kConfig, path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kMaxConfigBytes) return make_error(Code::kConfig, path + ": is larger than 1 MiB");
+  return parse(text.str(), path);
+}
+
+}  // namespace signet::config

@@ -1,0 +1,93 @@
+// Signet's configuration: the one JSON file of docs/API.md read into plain structs.
+// Loading validates everything up front: unknown keys, wrong types, bad durations and
+// inconsistent references are errors that name the file, the field and why. Paths come back
+// resolved against the config file's folder. No secret is ever held here: the PIN is named by
+// a file or an environment variable and read by the HSM layer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace signet::config {
+
+using Seconds = std::chrono::seconds;
+
+struct Listen {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8443;
+};
+
+struct Tls {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct Hsm {
+  std::string module;
+  std::string token_label;
+  std::string pin_file;  // exactly one of pin_file and pin_env
+  std::string pin_env;
+};
+
+struct Keys {
+  std::string algorithm = "ES256";  // RS256, PS256, ES256 or EdDSA
+  unsigned rsa_bits = 2048;
+};
+
+struct Profile {
+  std::string name;
+  Seconds ttl{0};
+  std::optional<std::string> audience;  // the default aud when the request names none
+  std::string typ = "JWT";
+};
+
+struct Client {
+  std::string id;
+  std::string api_key_sha256;  // 32 raw bytes
+  std::vector<std::string> profiles;   // names of profiles, in the config's order
+  std::vector<std::string> audiences;  // exact, or a prefix ending in '*'
+  std::optional<Seconds> max_ttl;
+  std::vector<std::string> claims;  // names the client may set
+  bool admin = false;
+};
+
+struct Limits {
+  std::size_t max_body_bytes = 16384;
+  unsigned max_connections = 1024;
+};
+
+struct Config {
+  std::string path;  // the file it came from
+  std::string issuer;
+  Listen listen;
+  Tls tls;
+  Hsm hsm;
+  Keys keys;
+  Seconds jwks_max_age{3600};
+  Seconds verify_leeway{30};
+  std::vector<Profile> profiles;  // in the config's order
+  std::vector<Client> clients;
+  bool test_mode = false;
+  Limits limits;
+
+  const Profile* find_profile(std::string_view name) const;
+};
+
+// Reads and validates the file. Errors have Code::kConfig.
+Result<Config> load(const std::string& path);
+// The same from text; relative paths resolve against dirname(path).
+Result<Config> parse(std::string_view text, const std::string& path);
+
+// "90s", "5m", "1h", "30d": a positive whole number and one unit.
+std::optional<Seconds> parse_duration(std::string_view text);
+
+// Claims that Signet sets itself: a client may neither be allowed nor ask for them.
+bool is_reserved_claim(std::string_view name);
+
+}  // namespace signet::config

@@ -1,0 +1,25 @@
+// Who is asking: maps a presented credential to a configured client. API keys are compared
+// by their SHA-256 in constant time against every client, so neither the answer's timing nor
+// its path depends on how much of a key matched or which client it belongs to.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+
+namespace signet::auth {
+
+class ClientRegistry {
+ public:
+  explicit ClientRegistry(const std::vector<config::Client>& clients) : clients_(clients) {}
+
+  // The client whose API key is the bearer credential in this Authorization header value, or
+  // nullptr (no header, another scheme, or no match).
+  const config::Client* authenticate_bearer(std::string_view authorization) const;
+
+ private:
+  const std::vector<config::Client>& clients_;
+};
+
+}  // namespace signet::auth

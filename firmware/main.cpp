@@ -1,0 +1,195 @@
+// signetd: the composition root. The one place where the config becomes objects and the
+// objects are wired together, and where an Error becomes an exit code (docs/API.md):
+// 0 ok, 2 usage or invalid config, 3 HSM unavailable, 4 TLS material unusable, 1 otherwise.
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "firmware/auth/clients.h"
+#include "firmware/issuance/issuer.h"
+#include "firmware/ring/key_ring.h"
+#include "hsm/hsm.h"
+#include "http/api.h"
+#include "http/server.h"
+
+namespace signet {
+namespace {
+
+constexpr const char* kUsage = "usage: signetd --config FILE [--check]";
+
+int exit_code(Code code) {
+  switch (code) {
+    case Code::kConfig:
+    case Code::kInvalidArgument:
+      return 2;
+    case Code::kHsmModule:
+    case Code::kHsmTokenNotFound:
+    case Code::kHsmPin:
+    case Code::kHsmUnavailable:
+      return 3;
+    case Code::kTls:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+int fail(const Error& error) {
+  std::fprintf(stderr, "signetd: %s\n", error.message.c_str());
+  return exit_code(error.code);
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Result<std::string> read_file(const std::string& path, const std::string& field, Code code) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(code, field + " '" + path + "' cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<jose::Alg> configured_alg(const config::Config& config) { return jose::parse_alg(config.keys.algorithm); }
+
+Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
+  auto pin = hsm::read_pin(config.hsm.pin_file, config.hsm.pin_env);
+  if (!pin.ok()) return pin.error();
+  hsm::Options options;
+  options.module_path = config.hsm.module;
+  options.token_label = config.hsm.token_label;
+  options.pin = std::move(*pin);
+  return hsm::Hsm::open(std::move(options));
+}
+
+Result<http::ServerOptions> server_options(const config::Config& config) {
+  auto cert = read_file(config.tls.cert_file, "tls.cert_file", Code::kTls);
+  if (!cert.ok()) return cert.error();
+  auto key = read_file(config.tls.key_file, "tls.key_file", Code::kTls);
+  if (!key.ok()) return key.error();
+  http::ServerOptions options;
+  options.address = config.listen.address;
+  options.port = config.listen.port;
+  options.cert_pem = std::move(*cert);
+  options.key_pem = SecretString(std::move(*key));
+  options.max_body_bytes = config.limits.max_body_bytes;
+  options.max_connections = config.limits.max_connections;
+  return options;
+}
+
+// --check: everything a start would touch, without changing the token or listening.
+int check(const config::Config& config) {
+  auto tls = server_options(config);
+  if (!tls.ok()) return fail(tls.error());
+  if (auto usable = http::check_tls_material(tls->cert_pem, tls->key_pem); !usable.ok()) return fail(usable.error());
+  auto token = open_hsm(config);
+  if (!token.ok()) return fail(token.error());
+  auto keys = (*token)->list_keys();
+  if (!keys.ok()) return fail(keys.error());
+  std::printf("signetd: %s is valid\n  issuer %s, listen %s:%u, algorithm %s\n  token '%s': %zu Signet key pair(s)\n"
+              "  %zu profile(s), %zu client(s)\n",
+              config.path.c_str(), config.issuer.c_str(), config.listen.address.c_str(), config.listen.port,
+              config.keys.algorithm.c_str(), config.hsm.token_label.c_str(), keys->size(), config.profiles.size(),
+              config.clients.size());
+  return 0;
+}
+
+// Blocks until SIGTERM or SIGINT. The signals are blocked in every thread (the mask is set
+// before any thread starts), so they arrive here and nowhere else.
+void wait_for_stop(const sigset_t& signals) {
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      log::warn("sighup_ignored", {{"detail", "this version reloads nothing on SIGHUP"}});
+      continue;
+    }
+    log::info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    return;
+  }
+}
+
+int serve(const config::Config& config, const sigset_t& signals) {
+  auto options = server_options(config);
+  if (!options.ok()) return fail(options.error());
+  auto token = open_hsm(config);
+  if (!token.ok()) return fail(token.error());
+  hsm::Hsm& hsm = **token;
+
+  ring::RingOptions ring_options;
+  ring_options.algorithm = *configured_alg(config);
+  ring_options.rsa_bits = config.keys.rsa_bits;
+  for (const auto& profile : config.profiles) ring_options.typs.push_back(profile.typ);
+  auto ring = ring::KeyRing::open(hsm, ring_options, unix_now());
+  if (!ring.ok()) return fail(ring.error());
+
+  const issuance::Issuer issuer(config.issuer, **ring, hsm, &unix_now);
+  const auth::ClientRegistry clients(config.clients);
+  const http::ApiContext context{config, **ring, hsm, issuer, clients, http::render_discovery(config)};
+  const http::Router router = http::make_router(context);
+  auto server = http::Server::start(std::move(*options), router);
+  if (!server.ok()) return fail(server.error());
+
+  const auto snapshot = (*ring)->snapshot();
+  log::info("listening", {{"address", config.listen.address},
+                          {"port", std::to_string((*server)->port())},
+                          {"kid", snapshot->active().entry.kid},
+                          {"alg", config.keys.algorithm}});
+  wait_for_stop(signals);
+  server->reset();  // drains in-flight requests before the HSM goes away
+  log::info("stopped");
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--check") {
+      check_only = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::puts(kUsage);
+      return 0;
+    } else {
+      std::fprintf(stderr, "signetd: unknown argument '%s'; %s\n", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "signetd: %s\n", kUsage);
+    return 2;
+  }
+  auto config = config::load(config_path);
+  if (!config.ok()) return fail(config.error());
+  if (check_only) return check(*config);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return serve(*config, signals);
+}
+
+}  // namespace
+}  // namespace signet
+
+int main(int argc, char** argv) {
+  // No core dumps and no same-user ptrace: the process holds a logged-in HSM session.
+  prctl(PR_SET_DUMPABLE, 0);
+  return signet::run(argc, argv);
+}

@@ -1,0 +1,34 @@
+// Signet's HTTP API (docs/API.md) as a routing table over the firmware's objects. The handlers
+// translate between HTTP and the firmware: they parse, call, and map errors in one place.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "firmware/auth/clients.h"
+#include "firmware/issuance/issuer.h"
+#include "firmware/ring/key_ring.h"
+#include "hsm/hsm.h"
+#include "http/router.h"
+
+namespace signet::http {
+
+// Everything the handlers use; it must outlive the router.
+struct ApiContext {
+  const config::Config& config;
+  const ring::KeyRing& ring;
+  hsm::Hsm& hsm;
+  const issuance::Issuer& issuer;
+  const auth::ClientRegistry& clients;
+  std::string discovery_document;  // rendered once at start
+};
+
+std::string render_discovery(const config::Config& config);
+
+Router make_router(const ApiContext& context);
+
+// The two halves of the table, one file each.
+void add_public_routes(Router& router, const ApiContext& context);
+void add_token_routes(Router& router, const ApiContext& context);
+
+}  // namespace signet::http

@@ -1,0 +1,115 @@
+// The authenticated issuance routes: POST /v1/tokens and the small POST /auth interface.
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/strict_json.h"
+#include "http/api.h"
+
+namespace signet::http {
+namespace {
+
+constexpr int kMaxBodyDepth = 16;
+
+// "application/json", optionally with parameters such as charset.
+bool is_json_media_type(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  std::string_view type = content_type->substr(0, content_type->find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  constexpr std::string_view kJson = "application/json";
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kJson[i]) return false;
+  }
+  return true;
+}
+
+Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
+  const auto header = request.header("Authorization");
+  const config::Client* client = header ? context.clients.authenticate_bearer(*header) : nullptr;
+  if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
+  return client;
+}
+
+Result<nlohmann::ordered_json> parse_json_body(const Request& request) {
+  JsonError error;
+  auto body = parse_strict_json(request.body, kMaxBodyDepth, &error);
+  if (!body) return make_error(Code::kInvalidArgument, error.message);
+  return std::move(*body);
+}
+
+Response token_answer(const issuance::IssuedToken& token, const issuance::Grant& grant) {
+  nlohmann::ordered_json body;
+  body["token"] = token.token;
+  body["token_type"] = "Bearer";
+  body["expires_in"] = grant.ttl.count();
+  body["expires_at"] = token.expires_at;
+  body["kid"] = token.kid;
+  body["jti"] = token.jti;
+  Response r = json_response(200, body.dump());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+void log_issued(const config::Client& client, const issuance::Grant& grant, const issuance::IssuedToken& token) {
+  log::info("token_issued", {{"client", client.id}, {"profile", grant.profile->name}, {"kid", token.kid},
+                             {"jti", token.jti}});
+}
+
+Response issue_tokens(const ApiContext& context, const Request& request) {
+  auto client = authenticate(context, request);
+  if (!client.ok()) return error_response(client.error());
+  if (!is_json_media_type(request.header("Content-Type"))) {
+    return error_response(415, "unsupported_media_type", "the body must be application/json");
+  }
+  auto body = parse_json_body(request);
+  if (!body.ok()) return error_response(body.error());
+  auto parsed = issuance::parse_token_request(*body);
+  if (!parsed.ok()) return error_response(parsed.error());
+  auto grant = issuance::decide(context.config, **client, std::move(*parsed));
+  if (!grant.ok()) return error_response(grant.error());
+  auto token = context.issuer.issue(*grant);
+  if (!token.ok()) return error_response(token.error());
+  log_issued(**client, *grant, *token);
+  return token_answer(*token, *grant);
+}
+
+// POST /auth: a token for the client itself (sub = its id) with its first profile. The body
+// is not read. ?expired=true signs an already expired token, in test mode only.
+Response issue_auth(const ApiContext& context, const Request& request) {
+  auto client = authenticate(context, request);
+  if (!client.ok()) return error_response(client.error());
+  const auto expired = request.query("expired");
+  if (expired && *expired != "true") {
+    return error_response(make_error(Code::kInvalidArgument, "\"expired\" may only be \"true\""));
+  }
+  if (expired && !context.config.test_mode) {
+    return error_response(make_error(Code::kPermissionDenied, "expired tokens are only signed in test mode"));
+  }
+  if ((*client)->profiles.empty()) {
+    return error_response(make_error(Code::kPermissionDenied, "this client may use no profile"));
+  }
+  issuance::TokenRequest wanted;
+  wanted.profile = (*client)->profiles.front();
+  wanted.sub = (*client)->id;
+  auto grant = issuance::decide(context.config, **client, std::move(wanted));
+  if (!grant.ok()) return error_response(grant.error());
+  // An expired token: issued and expired a minute before now.
+  const std::int64_t age = expired ? grant->ttl.count() + 60 : 0;
+  auto token = context.issuer.issue_backdated(*grant, age);
+  if (!token.ok()) return error_response(token.error());
+  log_issued(**client, *grant, *token);
+  Response r = json_response(200, nlohmann::json{{"token", token->token}}.dump());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+void add_token_routes(Router& router, const ApiContext& context) {
+  const auto* c = &context;
+  router.add("POST", "/v1/tokens", [c](const Request& r) { return issue_tokens(*c, r); });
+  router.add("POST", "/auth", [c](const Request& r) { return issue_auth(*c, r); });
+}
+
+}  // namespace signet::http

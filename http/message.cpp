@@ -1,0 +1,70 @@
+#include "http/message.h"
+
+#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+
+namespace signet::http {
+namespace {
+
+std::string correlation_id() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back(kDigits[b >> 4]);
+    id.push_back(kDigits[b & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+Response json_response(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response error_response(unsigned status, std::string_view code, std::string_view description) {
+  nlohmann::json body = {{"error", code}, {"error_description", description}};
+  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response error_response(const Error& error) {
+  switch (error.code) {
+    case Code::kInvalidArgument:
+      return error_response(400, "invalid_request", error.message);
+    case Code::kUnauthenticated: {
+      Response r = error_response(401, "invalid_client", error.message);
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"signet\"");
+      return r;
+    }
+    case Code::kPermissionDenied:
+      return error_response(403, "access_denied", error.message);
+    case Code::kNotFound:
+      return error_response(404, "not_found", error.message);
+    case Code::kHsmUnavailable:
+    case Code::kHsmModule:
+    case Code::kHsmTokenNotFound:
+    case Code::kHsmPin: {
+      log::error("hsm_unavailable", {{"detail", error.message}});
+      Response r = error_response(503, "hsm_unavailable", "the HSM cannot sign right now; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case Code::kConfig:
+    case Code::kTls:
+    case Code::kInternal:
+      break;
+  }
+  const std::string id = correlation_id();
+  log::error("internal_error", {{"correlation_id", id}, {"detail", error.message}});
+  return error_response(500, "internal_error", "internal error; correlation id " + id);
+}
+
+}  // namespace signet::http

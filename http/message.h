@@ -1,0 +1,57 @@
+// The plain request and response that handlers see. libmicrohttpd stays inside server.cpp:
+// a Request reaches headers and the query through a lookup the server provides, and views
+// into the request (method, path, body) are valid for the duration of the handler call.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace signet::http {
+
+class Request {
+ public:
+  enum class Part { kHeader, kQuery };
+  using Lookup = std::optional<std::string_view> (*)(const void* context, Part part, std::string_view name);
+
+  Request(std::string_view method, std::string_view path, std::string_view body, Lookup lookup, const void* context)
+      : method(method), path(path), body(body), lookup_(lookup), context_(context) {}
+
+  std::string_view method;
+  std::string_view path;
+  std::string_view body;
+
+  std::optional<std::string_view> header(std::string_view name) const { return lookup_(context_, Part::kHeader, name); }
+  std::optional<std::string_view> query(std::string_view name) const { return lookup_(context_, Part::kQuery, name); }
+
+ private:
+  Lookup lookup_;
+  const void* context_;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // A body shared with the rest of the process (the JWKS): sent without a copy.
+  std::shared_ptr<const std::string> shared_body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A JSON answer with this status.
+Response json_response(unsigned status, std::string body);
+
+// The one place where an Error becomes an HTTP answer (docs/API.md, "Errors"):
+// {"error": code, "error_description": message}, with WWW-Authenticate on 401 and
+// Retry-After on 503. Internal errors answer only a correlation id, which the log also has.
+Response error_response(const Error& error);
+
+// A specific status and code for errors that have no Code of their own (404, 405, 413, 415).
+Response error_response(unsigned status, std::string_view code, std::string_view description);
+
+}  // namespace signet::http

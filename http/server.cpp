@@ -1,0 +1,192 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "base/log.h"
+
+namespace signet::http {
+
+struct Server::Impl {
+  MHD_Daemon* daemon = nullptr;
+  const Router* router = nullptr;
+  std::size_t max_body_bytes = 0;
+  // libmicrohttpd reads these at start; they live as long as the daemon regardless.
+  std::string cert_pem;
+  SecretString key_pem;
+};
+
+namespace {
+
+// What one request accumulates between libmicrohttpd's calls.
+struct PendingRequest {
+  std::string body;
+};
+
+std::optional<std::string_view> lookup(const void* context, Request::Part part, std::string_view name) {
+  auto* connection = static_cast<MHD_Connection*>(const_cast<void*>(context));
+  const MHD_ValueKind kind = part == Request::Part::kHeader ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND;
+  const char* value = nullptr;
+  std::size_t size = 0;
+  if (MHD_lookup_connection_value_n(connection, kind, name.data(), name.size(), &value, &size) != MHD_YES) {
+    return std::nullopt;
+  }
+  return std::string_view(value ? value : "", value ? size : 0);
+}
+
+void release_body(void* holder) { delete static_cast<std::shared_ptr<const std::string>*>(holder); }
+
+MHD_Result send(MHD_Connection* connection, Response response) {
+  // Hand the body to libmicrohttpd without copying it: the holder keeps it alive until sent.
+  auto* holder = new std::shared_ptr<const std::string>(
+      response.shared_body ? std::move(response.shared_body)
+                           : std::make_shared<const std::string>(std::move(response.body)));
+  const std::string& body = **holder;
+  MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
+      body.size(), const_cast<char*>(body.data()), &release_body, holder);
+  if (!r) {
+    delete holder;
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  for (const auto& [name, value] : response.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
+  const MHD_Result result = MHD_queue_response(connection, response.status, r);
+  MHD_destroy_response(r);
+  return result;
+}
+
+MHD_Result too_large(MHD_Connection* connection) {
+  return send(connection, error_response(413, "payload_too_large", "the request body is larger than allowed"));
+}
+
+MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                      const char* /*version*/, const char* upload_data, std::size_t* upload_data_size,
+                      void** request_state) {
+  auto* impl = static_cast<Server::Impl*>(cls);
+  auto* pending = static_cast<PendingRequest*>(*request_state);
+  if (!pending) {
+    // First call: headers only. Refuse an announced oversized body before reading any of it.
+    *request_state = pending = new PendingRequest;
+    const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && std::strtoull(length, nullptr, 10) > impl->max_body_bytes) return too_large(connection);
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    // Counted while reading, so a chunked body without a length is capped too.
+    if (pending->body.size() + *upload_data_size > impl->max_body_bytes) {
+      *upload_data_size = 0;
+      pending->body.clear();
+      pending->body.shrink_to_fit();
+      return too_large(connection);
+    }
+    pending->body.append(upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  const Request request(method, url, pending->body, &lookup, connection);
+  return send(connection, impl->router->dispatch(request));
+}
+
+void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** request_state,
+                  MHD_RequestTerminationCode /*code*/) {
+  delete static_cast<PendingRequest*>(*request_state);
+  *request_state = nullptr;
+}
+
+void on_log(void* /*cls*/, const char* format, va_list args) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, args);
+  std::size_t n = std::strlen(text);
+  while (n && text[n - 1] == '\n') text[--n] = '\0';
+  log::warn("http", {{"detail", text}});
+}
+
+Result<sockaddr_storage> bind_address(const std::string& address, std::uint16_t port, socklen_t* length) {
+  sockaddr_storage storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *length = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *length = sizeof(sockaddr_in6);
+  } else {
+    return make_error(Code::kConfig, "listen.address \"" + address + "\" is not an IPv4 or IPv6 address");
+  }
+  return storage;
+}
+
+}  // namespace
+
+Status check_tls_material(const std::string& cert_pem, const SecretString& key_pem) {
+  gnutls_certificate_credentials_t credentials = nullptr;
+  if (gnutls_certificate_allocate_credentials(&credentials) != GNUTLS_E_SUCCESS) {
+    return make_error(Code::kInternal, "GnuTLS could not allocate credentials");
+  }
+  const gnutls_datum_t cert{reinterpret_cast<unsigned char*>(const_cast<char*>(cert_pem.data())),
+                            static_cast<unsigned>(cert_pem.size())};
+  const gnutls_datum_t key{reinterpret_cast<unsigned char*>(const_cast<char*>(key_pem.view().data())),
+                           static_cast<unsigned>(key_pem.view().size())};
+  const int rc = gnutls_certificate_set_x509_key_mem2(credentials, &cert, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
+  gnutls_certificate_free_credentials(credentials);
+  if (rc < 0) return make_error(Code::kTls, std::string("the TLS certificate or key is unusable: ") + gnutls_strerror(rc));
+  return ok_status();
+}
+
+Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
+  if (auto tls = check_tls_material(options.cert_pem, options.key_pem); !tls.ok()) return tls.error();
+  socklen_t address_length = 0;
+  auto address = bind_address(options.address, options.port, &address_length);
+  if (!address.ok()) return address.error();
+
+  auto impl = std::make_unique<Impl>();
+  impl->router = &router;
+  impl->max_body_bytes = options.max_body_bytes;
+  impl->cert_pem = std::move(options.cert_pem);
+  impl->key_pem = std::move(options.key_pem);
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  impl->daemon = MHD_start_daemon(
+      MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, options.port, nullptr, nullptr,
+      &on_request, impl.get(),
+      MHD_OPTION_EXTERNAL_LOGGER, &on_log, nullptr,  // first, so that no message bypasses it
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&*address),
+      MHD_OPTION_HTTPS_MEM_CERT, impl->cert_pem.c_str(),
+      MHD_OPTION_HTTPS_MEM_KEY, impl->key_pem.view().data(),
+      MHD_OPTION_HTTPS_PRIORITIES, kTlsPriorities,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_LIMIT, options.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, options.connection_timeout_seconds,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
+      MHD_OPTION_STRICT_FOR_CLIENT, 1,
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
+      MHD_OPTION_END);
+  if (!impl->daemon) {
+    return make_error(Code::kInternal, "cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                                           " (address in use, or not allowed)");
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  if (impl_ && impl_->daemon) MHD_stop_daemon(impl_->daemon);
+}
+
+std::uint16_t Server::port() const {
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  return info ? info->port : 0;
+}
+
+}  // namespace signet::http

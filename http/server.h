@@ -1,0 +1,52 @@
+// The HTTPS front end: libmicrohttpd with GnuTLS, TLS 1.2 and 1.3 only, a pool of worker
+// threads (one per core, each with its own epoll), connection limits and timeouts, and a
+// request body cap counted while reading. It hands complete requests to a Router.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "http/router.h"
+
+namespace signet::http {
+
+// TLS 1.2 and 1.3, ECDHE with AEAD ciphers only, the server's preference first.
+inline constexpr const char* kTlsPriorities =
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8443;
+  std::string cert_pem;
+  SecretString key_pem;
+  std::size_t max_body_bytes = 16384;
+  unsigned max_connections = 1024;
+  unsigned threads = 0;  // 0: one per core
+  unsigned connection_timeout_seconds = 15;
+};
+
+// Checks that the certificate chain and key parse and belong together (kTls otherwise).
+Status check_tls_material(const std::string& cert_pem, const SecretString& key_pem);
+
+class Server {
+ public:
+  // Starts serving at once; the router must outlive the server.
+  static Result<std::unique_ptr<Server>> start(ServerOptions options, const Router& router);
+  ~Server();  // stops accepting, finishes in-flight requests, closes connections
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace signet::http

@@ -1,0 +1,137 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace signet::config {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json valid_config() {
+  return Json::parse(R"({
+    "issuer": "https://signet.test",
+    "listen": {"address": "127.0.0.1", "port": 9443},
+    "tls": {"cert_file": "tls/server.crt", "key_file": "/abs/server.key"},
+    "hsm": {"module": "/usr/lib/softhsm/libsofthsm2.so", "token_label": "signet", "pin_file": "hsm.pin"},
+    "keys": {"algorithm": "RS256", "rsa_bits": 3072},
+    "jwks": {"max_age": "10m"},
+    "verify": {"leeway": "30s"},
+    "profiles": {
+      "access": {"ttl": "1h", "audience": "platxa-api", "typ": "at+jwt"},
+      "editor": {"ttl": "8h"}
+    },
+    "clients": [
+      {"id": "webapp", "api_key_sha256": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+       "profiles": ["access", "editor"], "audiences": ["platxa-api", "sidecar-*"], "max_ttl": "8h",
+       "claims": ["user_id"]},
+      {"id": "ops", "api_key_sha256": "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "admin": true}
+    ],
+    "test_mode": true,
+    "limits": {"max_body_bytes": 4096, "max_connections": 64}
+  })");
+}
+
+Result<Config> parse_json(const Json& j) { return parse(j.dump(), "/etc/signet/signet.json"); }
+
+// The error message for a config with one change, which must fail.
+std::string error_for(const std::function<void(Json&)>& change) {
+  Json j = valid_config();
+  change(j);
+  const auto result = parse_json(j);
+  if (result.ok()) return "(accepted)";
+  EXPECT_EQ(result.error().code, Code::kConfig);
+  return result.error().message;
+}
+
+TEST(Config, ReadsAValidFile) {
+  const auto config = parse_json(valid_config());
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->issuer, "https://signet.test");
+  EXPECT_EQ(config->listen.port, 9443);
+  EXPECT_EQ(config->tls.cert_file, "/etc/signet/tls/server.crt");  // relative to the config's folder
+  EXPECT_EQ(config->tls.key_file, "/abs/server.key");
+  EXPECT_EQ(config->hsm.pin_file, "/etc/signet/hsm.pin");
+  EXPECT_EQ(config->keys.algorithm, "RS256");
+  EXPECT_EQ(config->keys.rsa_bits, 3072u);
+  EXPECT_EQ(config->jwks_max_age, Seconds(600));
+  ASSERT_EQ(config->profiles.size(), 2u);
+  EXPECT_EQ(config->profiles[0].name, "access");  // the file's order is kept
+  EXPECT_EQ(config->profiles[0].typ, "at+jwt");
+  EXPECT_EQ(config->profiles[1].typ, "JWT");
+  EXPECT_FALSE(config->profiles[1].audience);
+  ASSERT_EQ(config->clients.size(), 2u);
+  EXPECT_EQ(config->clients[0].api_key_sha256.size(), 32u);
+  EXPECT_EQ(config->clients[0].max_ttl, Seconds(8 * 3600));
+  EXPECT_TRUE(config->clients[1].admin);
+  EXPECT_TRUE(config->test_mode);
+  EXPECT_EQ(config->limits.max_body_bytes, 4096u);
+}
+
+TEST(Config, DurationsNeedOneUnit) {
+  EXPECT_EQ(parse_duration("90s"), Seconds(90));
+  EXPECT_EQ(parse_duration("5m"), Seconds(300));
+  EXPECT_EQ(parse_duration("1h"), Seconds(3600));
+  EXPECT_EQ(parse_duration("30d"), Seconds(30 * 86400));
+  for (const char* bad : {"", "5", "m", "0s", "-5s", "5 m", "5M", "1h30m", "1.5h", "99999999999d"}) {
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+  }
+}
+
+TEST(Config, ErrorsNameTheFileTheFieldAndWhy) {
+  EXPECT_EQ(error_for([](Json& j) { j["keys"]["algorithm"] = "HS256"; }),
+            "/etc/signet/signet.json: keys.algorithm must be one of RS256, PS256, ES256, EdDSA");
+  EXPECT_EQ(error_for([](Json& j) { j["jwks"]["max_age"] = "1 hour"; }),
+            "/etc/signet/signet.json: jwks.max_age must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\"");
+  EXPECT_EQ(error_for([](Json& j) { j["colour"] = "blue"; }), "/etc/signet/signet.json: colour is not a known setting");
+  EXPECT_EQ(error_for([](Json& j) { j["hsm"]["pin"] = "1234"; }),
+            "/etc/signet/signet.json: hsm.pin is not a known setting");
+  EXPECT_EQ(error_for([](Json& j) { j["clients"][0]["profiles"] = {"nope"}; }),
+            "/etc/signet/signet.json: clients[0].profiles names an unknown profile \"nope\"");
+  EXPECT_EQ(error_for([](Json& j) { j["listen"]["port"] = 70000; }),
+            "/etc/signet/signet.json: listen.port must be a whole number from 1 to 65535");
+}
+
+TEST(Config, RefusesInconsistentSettings) {
+  const std::vector<std::pair<std::string, std::function<void(Json&)>>> cases = {
+      {"issuer", [](Json& j) { j.erase("issuer"); }},
+      {"hsm.pin_file", [](Json& j) { j["hsm"]["pin_env"] = "PIN"; }},
+      {"hsm.pin_file", [](Json& j) { j["hsm"].erase("pin_file"); }},
+      {"keys.rsa_bits", [](Json& j) { j["keys"]["rsa_bits"] = 1024; }},
+      {"keys.rsa_bits", [](Json& j) { j["keys"]["rsa_bits"] = 2500; }},
+      {"profiles", [](Json& j) { j["profiles"] = Json::object(); }},
+      {"profiles.editor.ttl", [](Json& j) { j["profiles"]["editor"].erase("ttl"); }},
+      {"clients[1].id", [](Json& j) { j["clients"][1]["id"] = "webapp"; }},
+      {"clients[0].api_key_sha256", [](Json& j) { j["clients"][0]["api_key_sha256"] = "abc"; }},
+      {"clients[0].claims", [](Json& j) { j["clients"][0]["claims"] = {"exp"}; }},
+      {"clients[0].audiences", [](Json& j) { j["clients"][0]["audiences"] = {"a*b"}; }},
+      {"clients[1].profiles", [](Json& j) { j["clients"][1]["admin"] = false; }},
+      {"tls.key_uri", [](Json& j) { j["tls"]["key_uri"] = "pkcs11:token=signet"; }},
+      {"verify.leeway", [](Json& j) { j["verify"]["leeway"] = "1h"; }},
+      {"test_mode", [](Json& j) { j["test_mode"] = "yes"; }},
+  };
+  for (const auto& [field, change] : cases) {
+    const std::string message = error_for(change);
+    EXPECT_NE(message.find(": " + field + " "), std::string::npos) << field << " -> " << message;
+  }
+}
+
+TEST(Config, RefusesDuplicateMembersAndBadJson) {
+  auto dup = parse(R"({"issuer":"a","issuer":"b"})", "c.json");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message, "c.json: duplicate member name in a JSON object");
+  auto broken = parse("{\"issuer\": ", "c.json");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message.rfind("c.json: malformed JSON", 0), 0u);
+}
+
+TEST(Config, MissingFileIsAConfigError) {
+  const auto result = load("/nonexistent/signet.json");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, Code::kConfig);
+  EXPECT_EQ(result.error().message, "/nonexistent/signet.json: cannot be read");
+}
+
+}  // namespace
+}  // namespace signet::config

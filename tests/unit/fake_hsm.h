@@ -1,0 +1,89 @@
+// An in-memory stand-in for the token, for unit tests of the layers above hsm/: keys are
+// random public halves (nothing signs for real), data objects a map. Faults are switches.
+#pragma once
+
+#include <openssl/rand.h>
+
+#include <map>
+#include <mutex>
+
+#include "hsm/hsm.h"
+
+namespace signet::testing {
+
+class FakeHsm : public hsm::Hsm {
+ public:
+  Result<hsm::KeyInfo> generate_key(hsm::SignScheme scheme, unsigned) override {
+    std::lock_guard lock(mutex_);
+    if (fail_generate) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_MEMORY");
+    hsm::KeyInfo key;
+    key.id = random_bytes(16);
+    key.scheme = scheme;
+    key.ref = {next_handle_++, scheme};
+    key.ec_x = random_bytes(32);
+    key.ec_y = random_bytes(32);
+    key.ed25519_public = random_bytes(32);
+    key.rsa_modulus = "\x80" + random_bytes(255);
+    key.rsa_public_exponent = "\x01\x00\x01";
+    key.local = key.always_sensitive = key.never_extractable = true;
+    keys_[key.id] = key;
+    ++generated;
+    return key;
+  }
+
+  Result<std::vector<hsm::KeyInfo>> list_keys() override {
+    std::lock_guard lock(mutex_);
+    std::vector<hsm::KeyInfo> out;
+    for (const auto& [id, key] : keys_) out.push_back(key);
+    return out;
+  }
+
+  Status destroy_key(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    keys_.erase(std::string(id));
+    return ok_status();
+  }
+
+  Result<std::size_t> sign(const hsm::KeyRef&, std::string_view message, unsigned char* out, std::size_t) override {
+    if (fail_sign) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_REMOVED");
+    last_signed = std::string(message);
+    out[0] = 0x5a;
+    return std::size_t{1};
+  }
+
+  Result<std::string> read_data(std::string_view label) override {
+    std::lock_guard lock(mutex_);
+    const auto it = data_.find(std::string(label));
+    if (it == data_.end()) return make_error(Code::kNotFound, "no data object");
+    return it->second;
+  }
+
+  Status write_data(std::string_view label, std::string_view value) override {
+    std::lock_guard lock(mutex_);
+    if (fail_write) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_ERROR");
+    data_[std::string(label)] = std::string(value);
+    return ok_status();
+  }
+
+  Status check_health() override { return fail_sign ? Status(make_error(Code::kHsmUnavailable, "gone")) : ok_status(); }
+
+  bool fail_generate = false;
+  bool fail_sign = false;
+  bool fail_write = false;
+  int generated = 0;
+  std::string last_signed;
+
+ private:
+  static std::string random_bytes(std::size_t n) {
+    std::string s(n, '\0');
+    RAND_bytes(reinterpret_cast<unsigned char*>(s.data()), static_cast<int>(n));
+    return s;
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, hsm::KeyInfo> keys_;
+  std::map<std::string, std::string> data_;
+  std::uint64_t next_handle_ = 1;
+};
+
+}  // namespace signet::testing
