@@ -24,9 +24,16 @@ struct Server::Impl {
 
 namespace {
 
+// An oversized body is read on and thrown away up to this many bytes, so that the client,
+// which may not read before it has sent everything, still receives its 413 instead of a reset
+// connection. Past it the 413 goes out at once and the connection closes.
+constexpr std::size_t kMaxDiscardBytes = 4 << 20;
+
 // What one request accumulates between libmicrohttpd's calls.
 struct PendingRequest {
   std::string body;
+  bool too_large = false;
+  std::size_t discarded = 0;
 };
 
 std::optional<std::string_view> lookup(const void* context, Request::Part part, std::string_view name) {
@@ -79,17 +86,21 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     return MHD_YES;
   }
   if (*upload_data_size) {
+    const std::size_t size = *upload_data_size;
+    *upload_data_size = 0;
     // Counted while reading, so a chunked body without a length is capped too.
-    if (pending->body.size() + *upload_data_size > impl->max_body_bytes) {
-      *upload_data_size = 0;
-      pending->body.clear();
-      pending->body.shrink_to_fit();
+    if (!pending->too_large && pending->body.size() + size > impl->max_body_bytes) {
+      pending->too_large = true;
+      std::string().swap(pending->body);
+    }
+    if (!pending->too_large) {
+      pending->body.append(upload_data, size);
+    } else if ((pending->discarded += size) > kMaxDiscardBytes) {
       return too_large(connection);
     }
-    pending->body.append(upload_data, *upload_data_size);
-    *upload_data_size = 0;
     return MHD_YES;
   }
+  if (pending->too_large) return too_large(connection);
   const Request request(method, url, pending->body, &lookup, connection);
   return send(connection, impl->router->dispatch(request));
 }
