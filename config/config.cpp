@@ -26,9 +26,7 @@ constexpr std::size_t kMaxConfigBytes = 1 << 20;
 // Fields of the documented config that this version reads but does not implement yet: naming
 // them is an error, so no operator believes a control is in force when it is not.
 constexpr std::array kNotYetSupported = {
-    "tls.key_uri",         "tls.client_ca_file", "keys.rotate_every",   "keys.max_tokens_per_key",
-    "keys.prepublish",     "keys.retire_grace",  "keys.max_published",  "audit",
-    "limits.requests_per_second_per_client",
+    "tls.key_uri", "tls.client_ca_file", "audit", "limits.requests_per_second_per_client",
 };
 
 // Walks one JSON object, remembering which members were read so that the rest are reported
@@ -192,6 +190,15 @@ void read_keys(ObjectReader& top, Config& config) {
   if (auto b = r.number("rsa_bits", 2048, 4096)) {
     if (*b % 1024) throw FieldError{"keys.rsa_bits", "must be 2048, 3072 or 4096"};
     config.keys.rsa_bits = static_cast<unsigned>(*b);
+  }
+  if (auto d = r.duration("rotate_every")) config.keys.rotate_every = *d;
+  if (auto n = r.number("max_tokens_per_key", 0, UINT64_MAX)) config.keys.max_tokens_per_key = *n;
+  if (auto d = r.duration("prepublish")) config.keys.prepublish = *d;
+  if (auto d = r.duration("retire_grace")) config.keys.retire_grace = *d;
+  if (auto n = r.number("max_published", 2, 16)) config.keys.max_published = *n;
+  if (auto d = r.duration("refresh_interval")) {
+    if (*d > Seconds(5)) throw FieldError{"keys.refresh_interval", "must be at most 5s"};
+    config.keys.refresh_interval = *d;
   }
   r.finish();
 }

@@ -38,6 +38,12 @@ struct Hsm {
 struct Keys {
   std::string algorithm = "ES256";  // RS256, PS256, ES256 or EdDSA
   unsigned rsa_bits = 2048;
+  Seconds rotate_every{30 * 86400};
+  std::uint64_t max_tokens_per_key = 0;  // 0: no count limit
+  Seconds prepublish{3600};
+  Seconds retire_grace{86400};
+  std::size_t max_published = 4;
+  Seconds refresh_interval{5};  // how often every replica re-reads the ring from the token
 };
 
 struct Profile {

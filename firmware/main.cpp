@@ -1,9 +1,11 @@
 // signetd: the composition root. The one place where the config becomes objects and the
 // objects are wired together, and where an Error becomes an exit code (docs/API.md):
 // 0 ok, 2 usage or invalid config, 3 HSM unavailable, 4 TLS material unusable, 1 otherwise.
+#include <openssl/rand.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "firmware/auth/clients.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/ring/key_ring.h"
+#include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -59,8 +62,6 @@ Result<std::string> read_file(const std::string& path, const std::string& field,
   return text.str();
 }
 
-std::optional<jose::Alg> configured_alg(const config::Config& config) { return jose::parse_alg(config.keys.algorithm); }
-
 Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
   auto pin = hsm::read_pin(config.hsm.pin_file, config.hsm.pin_env);
   if (!pin.ok()) return pin.error();
@@ -84,6 +85,40 @@ Result<http::ServerOptions> server_options(const config::Config& config) {
   options.max_body_bytes = config.limits.max_body_bytes;
   options.max_connections = config.limits.max_connections;
   return options;
+}
+
+// How long a start waits for the ring to have an active key (another replica may be making it).
+constexpr std::chrono::seconds kStartTimeout{30};
+
+std::string random_replica_id() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  return ring::to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+ring::RingOptions ring_options(const config::Config& config) {
+  ring::RingOptions options;
+  options.algorithm = *jose::parse_alg(config.keys.algorithm);
+  options.rsa_bits = config.keys.rsa_bits;
+  options.replica = random_replica_id();
+  for (const auto& profile : config.profiles) options.typs.push_back(profile.typ);
+  // With a count limit, reserve a twentieth of it at a time, so that rotation is at most 5 %
+  // late; without one, counts are for metrics only.
+  const auto limit = config.keys.max_tokens_per_key;
+  options.reserve_tokens = limit ? std::clamp<std::uint64_t>(limit / 20, 1, 1000) : 10000;
+  return options;
+}
+
+ring::LifecyclePolicy lifecycle_policy(const config::Config& config) {
+  ring::LifecyclePolicy policy;
+  policy.rotate_every = config.keys.rotate_every.count();
+  policy.max_tokens_per_key = config.keys.max_tokens_per_key;
+  policy.prepublish = config.keys.prepublish.count();
+  policy.jwks_max_age = config.jwks_max_age.count();
+  policy.retire_grace = config.keys.retire_grace.count();
+  policy.max_published = config.keys.max_published;
+  policy.refresh_interval = config.keys.refresh_interval.count();
+  return policy;
 }
 
 // --check: everything a start would touch, without changing the token or listening.
@@ -125,27 +160,24 @@ int serve(const config::Config& config, const sigset_t& signals) {
   if (!token.ok()) return fail(token.error());
   hsm::Hsm& hsm = **token;
 
-  ring::RingOptions ring_options;
-  ring_options.algorithm = *configured_alg(config);
-  ring_options.rsa_bits = config.keys.rsa_bits;
-  for (const auto& profile : config.profiles) ring_options.typs.push_back(profile.typ);
-  auto ring = ring::KeyRing::open(hsm, ring_options, unix_now());
-  if (!ring.ok()) return fail(ring.error());
+  ring::KeyRing ring(hsm, ring_options(config));
+  ring::RotationJob rotation(ring, lifecycle_policy(config), &unix_now);
+  ring.on_reservation([&rotation] { rotation.wake(); });
+  if (auto started = rotation.start(kStartTimeout); !started.ok()) return fail(started.error());
 
-  const issuance::Issuer issuer(config.issuer, **ring, hsm, &unix_now);
+  const issuance::Issuer issuer(config.issuer, ring, hsm, &unix_now);
   const auth::ClientRegistry clients(config.clients);
-  const http::ApiContext context{config, **ring, hsm, issuer, clients, http::render_discovery(config)};
-  const http::Router router = http::make_router(context);
-  auto server = http::Server::start(std::move(*options), router);
+  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, http::render_discovery(config)};
+  const auto router = http::make_router(context);
+  auto server = http::Server::start(std::move(*options), *router);
   if (!server.ok()) return fail(server.error());
 
-  const auto snapshot = (*ring)->snapshot();
   log::info("listening", {{"address", config.listen.address},
                           {"port", std::to_string((*server)->port())},
-                          {"kid", snapshot->active().entry.kid},
-                          {"alg", config.keys.algorithm}});
+                          {"kid", ring.snapshot()->active()->entry.kid},
+                          {"replica", ring.options().replica}});
   wait_for_stop(signals);
-  server->reset();  // drains in-flight requests before the HSM goes away
+  server->reset();  // drains in-flight requests before the ring and the HSM go away
   log::info("stopped");
   return 0;
 }

@@ -2,12 +2,14 @@
 // translate between HTTP and the firmware: they parse, call, and map errors in one place.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "config/config.h"
 #include "firmware/auth/clients.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/ring/key_ring.h"
+#include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
 #include "http/router.h"
 
@@ -16,7 +18,8 @@ namespace signet::http {
 // Everything the handlers use; it must outlive the router.
 struct ApiContext {
   const config::Config& config;
-  const ring::KeyRing& ring;
+  ring::KeyRing& ring;
+  ring::RotationJob& rotation;
   hsm::Hsm& hsm;
   const issuance::Issuer& issuer;
   const auth::ClientRegistry& clients;
@@ -25,10 +28,15 @@ struct ApiContext {
 
 std::string render_discovery(const config::Config& config);
 
-Router make_router(const ApiContext& context);
+// The whole table; it stays where it is made, since /metrics reads its counters.
+std::unique_ptr<Router> make_router(const ApiContext& context);
 
 // The two halves of the table, one file each.
 void add_public_routes(Router& router, const ApiContext& context);
 void add_token_routes(Router& router, const ApiContext& context);
+void add_admin_routes(Router& router, const ApiContext& context);
+
+// The client a Bearer credential names, or a kUnauthenticated error.
+Result<const config::Client*> authenticate(const ApiContext& context, const Request& request);
 
 }  // namespace signet::http

@@ -1,5 +1,6 @@
 // The public routes: the JWKS, OIDC discovery and health. No credentials, no HSM on the path
 // of the JWKS: it answers from the ring's pre-rendered bytes.
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "http/api.h"
@@ -50,6 +51,37 @@ Response readiness(const ApiContext& context) {
   return json_response(200, R"({"status":"ready"})");
 }
 
+// Prometheus text: requests by route and status, signing latency, HSM errors, and the ring.
+Response metrics(const ApiContext& context, const Router& router) {
+  std::string out;
+  router.render_metrics(out);
+  context.issuer.render_metrics(out);
+  const auto snapshot = context.ring.snapshot();
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  std::size_t by_state[3] = {0, 0, 0};
+  std::string ages = "# TYPE signet_key_age_seconds gauge\n";
+  std::string signed_total = "# TYPE signet_tokens_signed_total counter\n";
+  for (const auto& key : snapshot->keys) {
+    const std::string_view state = ring::state_name(key.entry.state);
+    ++by_state[static_cast<int>(key.entry.state)];
+    ages += "signet_key_age_seconds{kid=\"" + key.entry.kid + "\",state=\"" + std::string(state) + "\"} " +
+            std::to_string(now - key.entry.created_at) + "\n";
+    signed_total += "signet_tokens_signed_total{kid=\"" + key.entry.kid + "\"} " +
+                    std::to_string(key.counters ? key.counters->signed_count.load() : 0) + "\n";
+  }
+  out += "# TYPE signet_keys gauge\n";
+  for (auto state : {ring::KeyState::kNext, ring::KeyState::kActive, ring::KeyState::kRetiring}) {
+    out += "signet_keys{state=\"" + std::string(ring::state_name(state)) + "\"} " +
+           std::to_string(by_state[static_cast<int>(state)]) + "\n";
+  }
+  out += ages + signed_total;
+  Response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  return r;
+}
+
 }  // namespace
 
 std::string render_discovery(const config::Config& config) {
@@ -79,10 +111,13 @@ void add_public_routes(Router& router, const ApiContext& context) {
   router.add("GET", "/readyz", [c](const Request&) { return readiness(*c); });
 }
 
-Router make_router(const ApiContext& context) {
-  Router router;
-  add_public_routes(router, context);
-  add_token_routes(router, context);
+std::unique_ptr<Router> make_router(const ApiContext& context) {
+  auto router = std::make_unique<Router>();
+  add_public_routes(*router, context);
+  add_token_routes(*router, context);
+  add_admin_routes(*router, context);
+  const Router* table = router.get();
+  router->add("GET", "/metrics", [&context, table](const Request&) { return metrics(context, *table); });
   return router;
 }
 

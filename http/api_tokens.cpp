@@ -24,13 +24,6 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
   return true;
 }
 
-Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
-  const auto header = request.header("Authorization");
-  const config::Client* client = header ? context.clients.authenticate_bearer(*header) : nullptr;
-  if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
-  return client;
-}
-
 Result<nlohmann::ordered_json> parse_json_body(const Request& request) {
   JsonError error;
   auto body = parse_strict_json(request.body, kMaxBodyDepth, &error);
@@ -94,9 +87,7 @@ Response issue_auth(const ApiContext& context, const Request& request) {
   wanted.sub = (*client)->id;
   auto grant = issuance::decide(context.config, **client, std::move(wanted));
   if (!grant.ok()) return error_response(grant.error());
-  // An expired token: issued and expired a minute before now.
-  const std::int64_t age = expired ? grant->ttl.count() + 60 : 0;
-  auto token = context.issuer.issue_backdated(*grant, age);
+  auto token = expired ? context.issuer.issue_expired(*grant) : context.issuer.issue(*grant);
   if (!token.ok()) return error_response(token.error());
   log_issued(**client, *grant, *token);
   Response r = json_response(200, nlohmann::json{{"token", token->token}}.dump());
@@ -105,6 +96,13 @@ Response issue_auth(const ApiContext& context, const Request& request) {
 }
 
 }  // namespace
+
+Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
+  const auto header = request.header("Authorization");
+  const config::Client* client = header ? context.clients.authenticate_bearer(*header) : nullptr;
+  if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
+  return client;
+}
 
 void add_token_routes(Router& router, const ApiContext& context) {
   const auto* c = &context;

@@ -25,6 +25,7 @@ class Request {
   std::string_view method;
   std::string_view path;
   std::string_view body;
+  std::string_view path_param;  // what a route's "{name}" segment matched, set by the Router
 
   std::optional<std::string_view> header(std::string_view name) const { return lookup_(context_, Part::kHeader, name); }
   std::optional<std::string_view> query(std::string_view name) const { return lookup_(context_, Part::kQuery, name); }

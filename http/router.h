@@ -1,8 +1,13 @@
-// The routing table: (method, path) to a handler. A path the table knows with another
-// method answers 405 with Allow; an unknown path answers 404.
+// The routing table: (method, path) to a handler. A route's path may hold one "{name}"
+// segment, which matches any one non-empty segment (handed over as Request::path_param).
+// A path the table knows with another method answers 405 with Allow; an unknown path 404.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,10 +18,27 @@ namespace signet::http {
 
 using Handler = std::function<Response(const Request&)>;
 
+// Requests answered, by route and status: lock-free counters for /metrics.
+class RouteStats {
+ public:
+  static constexpr std::size_t kMaxRoutes = 31;  // and one row for requests no route matched
+  static constexpr std::array<unsigned, 13> kStatuses = {200, 304, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
+
+  void count(std::size_t route, unsigned status);
+  void render(const std::vector<std::string>& route_names, std::string& out) const;
+
+ private:
+  std::array<std::array<std::atomic<std::uint64_t>, kStatuses.size()>, kMaxRoutes + 1> counts_{};
+};
+
 class Router {
  public:
+  Router() : stats_(std::make_shared<RouteStats>()) {}
   void add(std::string method, std::string path, Handler handler);
   Response dispatch(const Request& request) const;
+
+  // Prometheus lines for the requests answered so far ("signet_http_requests_total").
+  void render_metrics(std::string& out) const;
 
  private:
   struct Route {
@@ -25,6 +47,8 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::vector<std::string> names_;  // "METHOD path", by route index
+  std::shared_ptr<RouteStats> stats_;
 };
 
 }  // namespace signet::http

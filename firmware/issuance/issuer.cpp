@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <chrono>
+
 #include "firmware/jose/base64url.h"
 #include "firmware/jose/jws.h"
 
@@ -13,21 +15,35 @@ std::string new_jti() {
   return jose::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-Result<IssuedToken> Issuer::issue(const Grant& grant) const { return issue_backdated(grant, 0); }
-
-Result<IssuedToken> Issuer::issue_backdated(const Grant& grant, std::int64_t age) const {
+Result<IssuedToken> Issuer::issue(const Grant& grant) const {
   // One snapshot for the whole token: header, kid and key handle always belong together.
   const auto snapshot = ring_.snapshot();
-  const ring::RingKey& key = snapshot->active();
+  const ring::RingKey* key = snapshot->active();
+  if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
   const std::string* header = snapshot->header_for(grant.profile->typ);
   if (!header) return make_error(Code::kInternal, "no header rendered for typ \"" + grant.profile->typ + "\"");
+  return sign(grant, *key, *header, now_());
+}
 
+Result<IssuedToken> Issuer::issue_expired(const Grant& grant) const {
+  const auto snapshot = ring_.snapshot();
+  const ring::RingKey* key = snapshot->newest_retiring();
+  if (!key) key = snapshot->active();
+  if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
+  const std::string header = jose::encode_header(key->alg, key->entry.kid, grant.profile->typ);
+  return sign(grant, *key, header, now_() - grant.ttl.count() - 60);
+}
+
+Result<IssuedToken> Issuer::sign(const Grant& grant, const ring::RingKey& key, const std::string& header,
+                                 std::int64_t issued_at) const {
   IssuedToken out;
   out.jti = new_jti();
   if (out.jti.empty()) return make_error(Code::kInternal, "the random number generator failed");
   out.kid = key.entry.kid;
-  out.issued_at = now_() - age;
-  out.expires_at = out.issued_at + grant.ttl.count();
+  out.issued_at = issued_at;
+  out.expires_at = issued_at + grant.ttl.count();
+  // Recorded before it is signed: no crash can leave a valid token its key's retirement forgot.
+  if (auto reserved = ring_.reserve(key, out.expires_at, grant.ttl.count()); !reserved.ok()) return reserved.error();
 
   nlohmann::ordered_json payload;
   payload["iss"] = issuer_;
@@ -40,12 +56,27 @@ Result<IssuedToken> Issuer::issue_backdated(const Grant& grant, std::int64_t age
   payload["type"] = grant.profile->name;
   for (const auto& [name, value] : grant.claims.items()) payload[name] = value;
 
-  jose::begin_compact(*header, payload.dump(), out.token);
+  jose::begin_compact(header, payload.dump(), out.token);
   unsigned char signature[512];
+  const auto started = std::chrono::steady_clock::now();
   auto length = hsm_.sign(key.ref, out.token, signature, sizeof signature);
-  if (!length.ok()) return length.error();
+  if (!length.ok()) {
+    stats_->hsm_errors.fetch_add(1, std::memory_order_relaxed);
+    return length.error();
+  }
+  stats_->sign_latency[static_cast<int>(key.alg)].observe(std::chrono::steady_clock::now() - started);
   jose::finish_compact(std::string_view(reinterpret_cast<const char*>(signature), *length), out.token);
   return out;
+}
+
+void Issuer::render_metrics(std::string& out) const {
+  out += "# TYPE signet_sign_seconds histogram\n";
+  for (jose::Alg alg : {jose::Alg::kRS256, jose::Alg::kPS256, jose::Alg::kES256, jose::Alg::kEdDSA}) {
+    const std::string labels = "alg=\"" + std::string(jose::alg_name(alg)) + "\"";
+    stats_->sign_latency[static_cast<int>(alg)].render("signet_sign_seconds", labels, out);
+  }
+  out += "# TYPE signet_hsm_errors_total counter\nsignet_hsm_errors_total " +
+         std::to_string(stats_->hsm_errors.load(std::memory_order_relaxed)) + "\n";
 }
 
 }  // namespace signet::issuance

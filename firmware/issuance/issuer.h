@@ -2,10 +2,13 @@
 // the active key's pre-encoded header, and a signature made inside the HSM.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <string>
 
+#include "base/histogram.h"
 #include "base/result.h"
 #include "firmware/issuance/policy.h"
 #include "firmware/ring/key_ring.h"
@@ -25,19 +28,34 @@ class Issuer {
  public:
   using WallClock = std::function<std::int64_t()>;  // Unix seconds
 
-  Issuer(std::string issuer, const ring::KeyRing& ring, hsm::Hsm& hsm, WallClock now)
+  Issuer(std::string issuer, ring::KeyRing& ring, hsm::Hsm& hsm, WallClock now)
       : issuer_(std::move(issuer)), ring_(ring), hsm_(hsm), now_(std::move(now)) {}
 
-  // Signs with the active key. Errors: kHsmUnavailable when the token cannot sign now.
+  // Signs with the active key, once the token records that a token with this exp may exist.
+  // Errors: kHsmUnavailable when the token cannot sign or record now, or the ring has no
+  // active key yet.
   Result<IssuedToken> issue(const Grant& grant) const;
-  // The same with iat/nbf/exp placed `age` seconds in the past (expired test tokens).
-  Result<IssuedToken> issue_backdated(const Grant& grant, std::int64_t age) const;
+  // A token that expired a minute ago, signed by the newest retiring key (the active one
+  // while none retires): what relying parties need to test their rejection of old tokens.
+  Result<IssuedToken> issue_expired(const Grant& grant) const;
+
+  // Prometheus lines: signing latency per algorithm, HSM errors.
+  void render_metrics(std::string& out) const;
 
  private:
+  Result<IssuedToken> sign(const Grant& grant, const ring::RingKey& key, const std::string& header,
+                           std::int64_t issued_at) const;
+
+  struct Stats {
+    LatencyHistogram sign_latency[4];  // by jose::Alg
+    std::atomic<std::uint64_t> hsm_errors{0};
+  };
+
   std::string issuer_;
-  const ring::KeyRing& ring_;
+  ring::KeyRing& ring_;
   hsm::Hsm& hsm_;
   WallClock now_;
+  std::unique_ptr<Stats> stats_ = std::make_unique<Stats>();
 };
 
 // 128 bits from OpenSSL's CSPRNG, base64url (22 characters).

@@ -3,7 +3,6 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <map>
 
 #include "base/log.h"
 #include "firmware/jose/base64url.h"
@@ -11,6 +10,18 @@
 
 namespace signet::ring {
 namespace {
+
+jose::Alg alg_for(hsm::SignScheme scheme) {
+  switch (scheme) {
+    case hsm::SignScheme::kRsaPkcs1Sha256: return jose::Alg::kRS256;
+    case hsm::SignScheme::kRsaPssSha256: return jose::Alg::kPS256;
+    case hsm::SignScheme::kEcdsaP256Sha256: return jose::Alg::kES256;
+    case hsm::SignScheme::kEd25519: return jose::Alg::kEdDSA;
+  }
+  return jose::Alg::kES256;
+}
+
+}  // namespace
 
 std::string to_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -32,17 +43,6 @@ hsm::SignScheme scheme_for(jose::Alg alg) {
   return hsm::SignScheme::kEcdsaP256Sha256;
 }
 
-jose::Alg alg_for(hsm::SignScheme scheme) {
-  switch (scheme) {
-    case hsm::SignScheme::kRsaPkcs1Sha256: return jose::Alg::kRS256;
-    case hsm::SignScheme::kRsaPssSha256: return jose::Alg::kPS256;
-    case hsm::SignScheme::kEcdsaP256Sha256: return jose::Alg::kES256;
-    case hsm::SignScheme::kEd25519: return jose::Alg::kEdDSA;
-  }
-  return jose::Alg::kES256;
-}
-
-// The ring's view of a token key pair: its JWK and kid come from the public half alone.
 RingKey describe(const hsm::KeyInfo& info) {
   jose::PublicKey pub;
   pub.alg = alg_for(info.scheme);
@@ -64,36 +64,27 @@ RingKey describe(const hsm::KeyInfo& info) {
   return key;
 }
 
-Result<RingRecord> read_record(hsm::Hsm& hsm) {
-  auto text = hsm.read_data(kRecordLabel);
-  if (!text.ok()) {
-    if (text.error().code == Code::kNotFound) return RingRecord{};
-    return text.error();
+const RingKey* Snapshot::active() const {
+  for (const auto& k : keys) {
+    if (k.entry.state == KeyState::kActive) return &k;
   }
-  return decode_record(*text);
+  return nullptr;
 }
 
-// A start that finds no active key takes a key pair of the configured algorithm that the token
-// holds but the record does not name (what a crash between generating a key and writing the
-// record leaves behind) before it generates one: no orphan pair piles up in the token.
-Result<RingKey> adopt_or_generate(hsm::Hsm& hsm, const std::map<std::string, RingKey>& in_token,
-                                  const std::vector<RingKey>& published, const RingOptions& options) {
-  for (const auto& [id, key] : in_token) {
-    const bool recorded = std::any_of(published.begin(), published.end(),
-                                      [&](const RingKey& k) { return k.entry.id_hex == id; });
-    if (!recorded && key.alg == options.algorithm) {
-      log::info("key_adopted", {{"kid", key.entry.kid}, {"alg", key.entry.alg}});
-      return key;
-    }
+const RingKey* Snapshot::newest_retiring() const {
+  const RingKey* newest = nullptr;
+  for (const auto& k : keys) {
+    if (k.entry.state == KeyState::kRetiring && (!newest || k.entry.retired_at > newest->entry.retired_at)) newest = &k;
   }
-  auto generated = hsm.generate_key(scheme_for(options.algorithm), options.rsa_bits);
-  if (!generated.ok()) return generated.error();
-  RingKey key = describe(*generated);
-  log::info("key_generated", {{"kid", key.entry.kid}, {"alg", key.entry.alg}});
-  return key;
+  return newest;
 }
 
-}  // namespace
+const RingKey* Snapshot::find(std::string_view kid) const {
+  for (const auto& k : keys) {
+    if (k.entry.kid == kid) return &k;
+  }
+  return nullptr;
+}
 
 const std::string* Snapshot::header_for(std::string_view typ) const {
   for (const auto& [t, header] : active_headers) {
@@ -102,12 +93,11 @@ const std::string* Snapshot::header_for(std::string_view typ) const {
   return nullptr;
 }
 
-std::shared_ptr<const Snapshot> render_snapshot(std::vector<RingKey> keys, const std::vector<std::string>& typs) {
+std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vector<RingKey> keys,
+                                                const std::vector<std::string>& typs) {
   auto snap = std::make_shared<Snapshot>();
+  snap->serial = serial;
   snap->keys = std::move(keys);
-  for (std::size_t i = 0; i < snap->keys.size(); ++i) {
-    if (snap->keys[i].entry.state == KeyState::kActive) snap->active_index = i;
-  }
   std::string body = "{\"keys\":[";
   for (std::size_t i = 0; i < snap->keys.size(); ++i) {
     if (i) body.push_back(',');
@@ -119,60 +109,124 @@ std::shared_ptr<const Snapshot> render_snapshot(std::vector<RingKey> keys, const
   // The same bytes give the same ETag on every replica: it depends on nothing but the body.
   snap->etag = "\"" + jose::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), 18)) + "\"";
   snap->jwks_body = std::move(body);
-  const RingKey& active = snap->active();
-  for (const auto& typ : typs) {
-    snap->active_headers.emplace_back(typ, jose::encode_header(active.alg, active.entry.kid, typ));
+  if (const RingKey* active = snap->active()) {
+    for (const auto& typ : typs) {
+      snap->active_headers.emplace_back(typ, jose::encode_header(active->alg, active->entry.kid, typ));
+    }
   }
   return snap;
 }
 
-Result<std::unique_ptr<KeyRing>> KeyRing::open(hsm::Hsm& hsm, RingOptions options, std::int64_t now) {
-  auto listed = hsm.list_keys();
-  if (!listed.ok()) return listed.error();
-  std::map<std::string, RingKey> in_token;
-  for (const auto& info : *listed) {
-    RingKey key = describe(info);
-    in_token.emplace(key.entry.id_hex, std::move(key));
-  }
-  auto record = read_record(hsm);
-  if (!record.ok()) return record.error();
+KeyRing::KeyRing(hsm::Hsm& hsm, RingOptions options)
+    : hsm_(hsm), options_(std::move(options)), current_(render_snapshot(0, {}, {})) {
+  usage_.replica = options_.replica;
+}
 
-  // Keep the record's keys that the token still holds; a key the token lacks is never published.
-  std::vector<RingKey> published;
-  for (const auto& entry : record->keys) {
-    auto it = in_token.find(entry.id_hex);
-    if (it == in_token.end() || it->second.entry.kid != entry.kid) {
+std::string KeyRing::usage_label() const { return std::string(kUsageLabelPrefix) + options_.replica; }
+
+Result<RingRecord> KeyRing::read_record() {
+  auto text = hsm_.read_data(kRecordLabel);
+  if (!text.ok()) {
+    if (text.error().code == Code::kNotFound) return RingRecord{};
+    return text.error();
+  }
+  return decode_record(*text);
+}
+
+Status KeyRing::write_record(RingRecord& record) {
+  ++record.serial;
+  return hsm_.write_data(kRecordLabel, encode_record(record));
+}
+
+Result<std::vector<UsageRecord>> KeyRing::read_usage() {
+  auto objects = hsm_.list_data(kUsageLabelPrefix);
+  if (!objects.ok()) return objects.error();
+  std::vector<UsageRecord> records;
+  for (const auto& [label, value] : *objects) {
+    auto usage = decode_usage(value);
+    if (!usage.ok()) return usage.error();  // never guess what a damaged record reserved
+    records.push_back(std::move(*usage));
+  }
+  return records;
+}
+
+Result<std::vector<hsm::KeyInfo>> KeyRing::token_keys() { return hsm_.list_keys(); }
+
+std::shared_ptr<KeyCounters> KeyRing::counters_for(const std::string& kid) {
+  auto& counters = counters_[kid];
+  if (!counters) counters = std::make_shared<KeyCounters>();
+  return counters;
+}
+
+Result<RingRecord> KeyRing::refresh() {
+  auto record = read_record();
+  if (!record.ok()) return record.error();
+  if (record->serial != snapshot()->serial || record->serial == 0) {
+    std::lock_guard lock(refresh_mutex_);
+    if (auto shown = publish_locked(*record); !shown.ok()) return shown.error();
+  }
+  return record;
+}
+
+Status KeyRing::publish(const RingRecord& record) {
+  std::lock_guard lock(refresh_mutex_);
+  return publish_locked(record);
+}
+
+Status KeyRing::publish_locked(const RingRecord& record) {
+  const bool known = std::all_of(record.keys.begin(), record.keys.end(),
+                                 [&](const RecordEntry& e) { return token_keys_.count(e.id_hex) != 0; });
+  if (!known) {
+    auto listed = hsm_.list_keys();
+    if (!listed.ok()) return listed.error();
+    token_keys_.clear();
+    for (auto& info : *listed) token_keys_.emplace(to_hex(info.id), std::move(info));
+  }
+  std::vector<RingKey> keys;
+  for (const auto& entry : record.keys) {
+    const auto it = token_keys_.find(entry.id_hex);
+    if (it == token_keys_.end()) {
+      // Never publish a key the token lacks; the lease holder repairs the record.
       log::warn("ring_key_missing", {{"kid", entry.kid}, {"detail", "in the ring record but not in the token"}});
       continue;
     }
-    RingKey key = it->second;
+    RingKey key = describe(it->second);
+    if (key.entry.kid != entry.kid) {
+      log::warn("ring_key_mismatch", {{"kid", entry.kid}, {"detail", "the token's key has another thumbprint"}});
+      continue;
+    }
     key.entry = entry;
-    published.push_back(std::move(key));
+    key.counters = counters_for(entry.kid);
+    keys.push_back(std::move(key));
   }
-  const auto active = std::find_if(published.begin(), published.end(),
-                                   [](const RingKey& k) { return k.entry.state == KeyState::kActive; });
-  bool changed = published.size() != record->keys.size();
-  if (active == published.end()) {
-    auto key = adopt_or_generate(hsm, in_token, published, options);
-    if (!key.ok()) return key.error();
-    key->entry.state = KeyState::kActive;
-    key->entry.created_at = now;
-    key->entry.activated_at = now;
-    log::info("key_activated", {{"kid", key->entry.kid}, {"alg", key->entry.alg}});
-    published.push_back(std::move(*key));
-    changed = true;
-  } else if (active->alg != options.algorithm) {
-    return make_error(Code::kConfig, "keys.algorithm is " + std::string(jose::alg_name(options.algorithm)) +
-                                         " but the token's active key " + active->entry.kid + " is " +
-                                         active->entry.alg);
+  const auto shown = snapshot();
+  if (shown->serial != record.serial || shown->keys.size() != keys.size()) {
+    log::info("ring_changed", {{"serial", std::to_string(record.serial)}, {"keys", std::to_string(keys.size())}});
   }
-  if (changed) {
-    RingRecord updated;
-    updated.serial = record->serial + 1;
-    for (const auto& k : published) updated.keys.push_back(k.entry);
-    if (auto written = hsm.write_data(kRecordLabel, encode_record(updated)); !written.ok()) return written.error();
+  current_.store(render_snapshot(record.serial, std::move(keys), options_.typs), std::memory_order_release);
+  return ok_status();
+}
+
+Status KeyRing::reserve(const RingKey& key, std::int64_t exp, std::int64_t ttl) {
+  KeyCounters& c = *key.counters;
+  const std::uint64_t count = c.signed_count.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (exp <= c.reserved_exp.load(std::memory_order_acquire) && count <= c.reserved_count.load(std::memory_order_acquire)) {
+    return ok_status();
   }
-  return std::unique_ptr<KeyRing>(new KeyRing(render_snapshot(std::move(published), options.typs)));
+  std::lock_guard lock(usage_mutex_);
+  KeyUsage& usage = usage_.keys[key.entry.kid];
+  if (exp <= usage.latest_exp && count <= usage.tokens) return ok_status();  // another thread reserved it
+  UsageRecord updated = usage_;
+  KeyUsage& reserved = updated.keys[key.entry.kid];
+  reserved.latest_exp = std::max(reserved.latest_exp, exp + std::clamp<std::int64_t>(ttl / 4, 1, 300));
+  reserved.tokens = std::max(reserved.tokens, count + options_.reserve_tokens);
+  ++updated.serial;
+  if (auto written = hsm_.write_data(usage_label(), encode_usage(updated)); !written.ok()) return written;
+  usage_ = std::move(updated);
+  c.reserved_exp.store(usage_.keys[key.entry.kid].latest_exp, std::memory_order_release);
+  c.reserved_count.store(usage_.keys[key.entry.kid].tokens, std::memory_order_release);
+  if (on_reservation_) on_reservation_();
+  return ok_status();
 }
 
 }  // namespace signet::ring

@@ -1,12 +1,20 @@
-// The key ring: Signet's published keys and the one active key that signs, read from the
-// token at start. Readers (every request) take an immutable snapshot with one atomic load:
-// the JWKS bytes, their ETag and the active key's pre-encoded JWS headers are rendered once
-// per ring change, so a request copies nothing.
+// The key ring: Signet's published keys and the one active key that signs, as this process
+// sees them in the token. Readers (every request) take an immutable snapshot with one atomic
+// load: the JWKS bytes, their ETag and the active key's pre-encoded JWS headers are rendered
+// once per ring change, so a request copies nothing. The rotation job (rotation_job.h) is the
+// only writer of the ring record; every replica refreshes its snapshot from the token.
+//
+// Before a token is signed, reserve() makes sure this replica's usage record in the token
+// already covers the token's exp and count: a lock-free check of two atomics on the hot path,
+// and a token write once per reservation block.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +26,13 @@
 
 namespace signet::ring {
 
+// What this replica signed and reserved with one key, shared by all snapshots that hold it.
+struct KeyCounters {
+  std::atomic<std::uint64_t> signed_count{0};
+  std::atomic<std::int64_t> reserved_exp{0};
+  std::atomic<std::uint64_t> reserved_count{0};
+};
+
 struct RingKey {
   RecordEntry entry;
   jose::Alg alg = jose::Alg::kES256;
@@ -26,17 +41,20 @@ struct RingKey {
   bool local = false;
   bool always_sensitive = false;
   bool never_extractable = false;
+  std::shared_ptr<KeyCounters> counters;
 };
 
 struct Snapshot {
+  std::uint64_t serial = 0;   // of the ring record it shows
   std::vector<RingKey> keys;  // every published key (next, active, retiring)
-  std::size_t active_index = 0;
-  std::string jwks_body;  // {"keys":[...]}
-  std::string etag;       // strong: a quoted digest of jwks_body
+  std::string jwks_body;      // {"keys":[...]}
+  std::string etag;           // strong: a quoted digest of jwks_body, the same on every replica
   // base64url JWS headers of the active key, one per typ the profiles use.
   std::vector<std::pair<std::string, std::string>> active_headers;
 
-  const RingKey& active() const { return keys[active_index]; }
+  const RingKey* active() const;  // nullptr until the ring has an active key
+  const RingKey* newest_retiring() const;
+  const RingKey* find(std::string_view kid) const;
   // The active key's encoded header for typ, or nullptr for a typ no profile declared.
   const std::string* header_for(std::string_view typ) const;
 };
@@ -45,22 +63,66 @@ struct RingOptions {
   jose::Alg algorithm = jose::Alg::kES256;
   unsigned rsa_bits = 2048;
   std::vector<std::string> typs;  // every typ a profile declares
+  std::string replica;            // this process's id in usage and lease records
+  std::uint64_t reserve_tokens = 10000;  // tokens reserved per usage write
 };
 
 class KeyRing {
  public:
-  // Reads the ring record and the key pairs from the token; on a token without a Signet key
-  // it generates the first one and makes it active, so that a fresh appliance serves at once.
-  static Result<std::unique_ptr<KeyRing>> open(hsm::Hsm& hsm, RingOptions options, std::int64_t now);
+  KeyRing(hsm::Hsm& hsm, RingOptions options);
 
   std::shared_ptr<const Snapshot> snapshot() const { return current_.load(std::memory_order_acquire); }
 
+  // Reads the ring record and shows it, re-reading the token's key pairs when it changed.
+  // Answers the record, for the rotation job.
+  Result<RingRecord> refresh();
+  // Shows a record this process has just written.
+  Status publish(const RingRecord& record);
+
+  // Token I/O for the rotation job.
+  Result<RingRecord> read_record();
+  Status write_record(RingRecord& record);  // bumps the serial
+  Result<std::vector<UsageRecord>> read_usage();
+  Result<std::vector<hsm::KeyInfo>> token_keys();
+  std::string usage_label() const;
+
+  // Hot path: before a token with this exp and lifetime is signed by key. A write reserves a
+  // quarter of the lifetime (1 s to 5 min) beyond exp, so that tokens issued in a row need
+  // few writes while a retiring key outlives its last token by little. kHsmUnavailable when
+  // the usage record cannot be written (the token must then not be signed).
+  Status reserve(const RingKey& key, std::int64_t exp, std::int64_t ttl);
+
+  // Called after every usage write (from a signing thread): lets the rotation job look at a
+  // count limit without waiting for its timer. Set once, before serving.
+  void on_reservation(std::function<void()> listener) { on_reservation_ = std::move(listener); }
+
+  hsm::Hsm& hsm() { return hsm_; }
+  const RingOptions& options() const { return options_; }
+
  private:
-  explicit KeyRing(std::shared_ptr<const Snapshot> first) : current_(std::move(first)) {}
+  Status publish_locked(const RingRecord& record);
+  std::shared_ptr<KeyCounters> counters_for(const std::string& kid);
+
+  hsm::Hsm& hsm_;
+  const RingOptions options_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+
+  std::mutex refresh_mutex_;  // guards the members below it, up to usage_mutex_
+  std::map<std::string, hsm::KeyInfo> token_keys_;  // by lowercase hex id
+  std::map<std::string, std::shared_ptr<KeyCounters>> counters_;  // by kid
+
+  std::mutex usage_mutex_;  // guards usage_
+  UsageRecord usage_;
+  std::function<void()> on_reservation_;
 };
 
 // Renders the published view of a ring: JWKS bytes, ETag and the active key's headers.
-std::shared_ptr<const Snapshot> render_snapshot(std::vector<RingKey> keys, const std::vector<std::string>& typs);
+std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vector<RingKey> keys,
+                                                const std::vector<std::string>& typs);
+
+// The ring's description of a token key pair (kid and JWK from the public half alone).
+RingKey describe(const hsm::KeyInfo& info);
+hsm::SignScheme scheme_for(jose::Alg alg);
+std::string to_hex(std::string_view bytes);
 
 }  // namespace signet::ring

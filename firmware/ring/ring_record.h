@@ -1,10 +1,20 @@
-// The ring record: which of the token's key pairs Signet publishes and which one signs.
-// It lives in the token itself as a data object (label "signet:ring"), beside the immutable
-// keys, so that a restart, or a second signetd on the same token, reads the same ring.
-// Encoding and decoding are pure functions.
+// The ring record: which of the token's key pairs Signet publishes, in which state, and since
+// when. It lives in the token itself as a private data object (label "signet:ring") beside the
+// immutable keys, so that a restart, or a second signetd on the same token, reads the same
+// ring. Only the replica holding the lease writes it (see lease.h).
+//
+// Beside it, each replica keeps a usage record of its own ("signet:usage:<replica>"): per kid,
+// the latest exp and the token count it has reserved ahead of signing. A crash can lose
+// signatures made after a reservation, never a reservation itself, so what the usage records
+// say is always at least what was signed.
+//
+// Encoding and decoding are pure functions. Every value starts with a fixed-width serial, so
+// that of two objects a torn write leaves, the token layer's pick (the greatest value) is the
+// newest.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +25,7 @@
 namespace signet::ring {
 
 inline constexpr std::string_view kRecordLabel = "signet:ring";
+inline constexpr std::string_view kUsageLabelPrefix = "signet:usage:";
 
 enum class KeyState { kNext, kActive, kRetiring };
 
@@ -25,16 +36,37 @@ struct RecordEntry {
   std::string kid;     // RFC 7638 thumbprint of the public half
   std::string alg;     // JWS alg the key is bound to
   KeyState state = KeyState::kNext;
-  std::int64_t created_at = 0;    // Unix seconds
+  std::int64_t created_at = 0;    // Unix seconds; published from then on
   std::int64_t activated_at = 0;  // 0 until it signs
+  std::int64_t retired_at = 0;    // 0 until it stops signing
 };
 
 struct RingRecord {
   std::uint64_t serial = 0;  // increases with every write
   std::vector<RecordEntry> keys;
+
+  const RecordEntry* find(std::string_view kid) const;
+  RecordEntry* find(std::string_view kid);
+  const RecordEntry* active() const;
+  const RecordEntry* next() const;
 };
 
 std::string encode_record(const RingRecord& record);
 Result<RingRecord> decode_record(std::string_view text);
+
+// What one replica reserved per kid.
+struct KeyUsage {
+  std::int64_t latest_exp = 0;
+  std::uint64_t tokens = 0;
+};
+
+struct UsageRecord {
+  std::uint64_t serial = 0;
+  std::string replica;
+  std::map<std::string, KeyUsage> keys;  // by kid
+};
+
+std::string encode_usage(const UsageRecord& usage);
+Result<UsageRecord> decode_usage(std::string_view text);
 
 }  // namespace signet::ring

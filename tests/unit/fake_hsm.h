@@ -65,6 +65,21 @@ class FakeHsm : public hsm::Hsm {
     return ok_status();
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [label, value] : data_) {
+      if (label.compare(0, prefix.size(), prefix) == 0) out.emplace_back(label, value);
+    }
+    return out;
+  }
+
+  Status destroy_data(std::string_view label) override {
+    std::lock_guard lock(mutex_);
+    data_.erase(std::string(label));
+    return ok_status();
+  }
+
   Status check_health() override { return fail_sign ? Status(make_error(Code::kHsmUnavailable, "gone")) : ok_status(); }
 
   bool fail_generate = false;

@@ -6,6 +6,7 @@
 
 #include "firmware/issuance/issuer.h"
 #include "firmware/jose/base64url.h"
+#include "firmware/ring/rotation_job.h"
 #include "tests/unit/fake_hsm.h"
 
 namespace signet::ring {
@@ -15,114 +16,148 @@ RingOptions es256() {
   RingOptions options;
   options.algorithm = jose::Alg::kES256;
   options.typs = {"JWT", "at+jwt"};
+  options.replica = "r1";
+  options.reserve_tokens = 5;
   return options;
 }
+
+LifecyclePolicy quick_policy() {
+  LifecyclePolicy p;
+  p.refresh_interval = 1;
+  return p;
+}
+
+std::int64_t fixed_now() { return 1000; }
 
 TEST(RingRecord, RoundTrips) {
   RingRecord record;
   record.serial = 7;
-  record.keys.push_back({"00ff", "kid-1", "ES256", KeyState::kActive, 100, 101});
-  record.keys.push_back({"0a0b", "kid-2", "ES256", KeyState::kNext, 200, 0});
-  const auto decoded = decode_record(encode_record(record));
+  record.keys.push_back({"00ff", "kid-1", "ES256", KeyState::kRetiring, 100, 101, 150});
+  record.keys.push_back({"0a0b", "kid-2", "ES256", KeyState::kActive, 200, 150, 0});
+  const std::string text = encode_record(record);
+  EXPECT_EQ(text.substr(0, 21), "00000000000000000007 ");  // fixed width: the greater text is the newer
+  const auto decoded = decode_record(text);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->serial, 7u);
   ASSERT_EQ(decoded->keys.size(), 2u);
-  EXPECT_EQ(decoded->keys[0].kid, "kid-1");
-  EXPECT_EQ(decoded->keys[0].state, KeyState::kActive);
-  EXPECT_EQ(decoded->keys[1].state, KeyState::kNext);
-  EXPECT_EQ(decoded->keys[0].activated_at, 101);
+  EXPECT_EQ(decoded->keys[0].state, KeyState::kRetiring);
+  EXPECT_EQ(decoded->keys[0].retired_at, 150);
+  EXPECT_EQ(decoded->active()->kid, "kid-2");
+  EXPECT_EQ(decoded->next(), nullptr);
 }
 
 TEST(RingRecord, RefusesDamage) {
   EXPECT_FALSE(decode_record("").ok());
-  EXPECT_FALSE(decode_record(R"({"version":2,"serial":1,"keys":[]})").ok());
-  EXPECT_FALSE(decode_record(R"({"version":1,"serial":1,"keys":[{"id":"a"}]})").ok());
-  EXPECT_FALSE(decode_record(
-                   R"({"version":1,"serial":1,"keys":[{"id":"a","kid":"k","alg":"ES256","state":"gone","created_at":1,"activated_at":1}]})")
-                   .ok());
+  EXPECT_FALSE(decode_record("00000000000000000001 {}").ok());
+  EXPECT_FALSE(decode_record("1 {\"version\":2,\"keys\":[]}").ok());
+  EXPECT_FALSE(decode_record(R"(00000000000000000001 {"version":2,"keys":[{"id":"a"}]})").ok());
+  EXPECT_TRUE(decode_record(R"(00000000000000000001 {"version":2,"keys":[]})").ok());
+}
+
+TEST(UsageRecord, RoundTrips) {
+  UsageRecord usage{3, "r1", {{"k1", {500, 20}}, {"k2", {600, 0}}}};
+  const auto decoded = decode_usage(encode_usage(usage));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->replica, "r1");
+  EXPECT_EQ(decoded->keys.at("k1").latest_exp, 500);
+  EXPECT_EQ(decoded->keys.at("k1").tokens, 20u);
 }
 
 TEST(KeyRing, FirstStartCreatesOneActiveKeyAndRecordsIt) {
   testing::FakeHsm hsm;
-  auto ring = KeyRing::open(hsm, es256(), 1000);
-  ASSERT_TRUE(ring.ok()) << ring.error().message;
-  const auto snap = (*ring)->snapshot();
-  ASSERT_EQ(snap->keys.size(), 1u);
-  EXPECT_EQ(snap->active().entry.state, KeyState::kActive);
-  EXPECT_EQ(snap->active().entry.created_at, 1000);
-  EXPECT_EQ(hsm.generated, 1);
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto snap = ring.snapshot();
+  ASSERT_NE(snap->active(), nullptr);
+  EXPECT_EQ(snap->active()->entry.created_at, 1000);
   const auto record = decode_record(*hsm.read_data(kRecordLabel));
   ASSERT_TRUE(record.ok());
-  ASSERT_EQ(record->keys.size(), 1u);
-  EXPECT_EQ(record->keys[0].kid, snap->active().entry.kid);
+  ASSERT_NE(record->active(), nullptr);
+  EXPECT_EQ(record->active()->kid, snap->active()->entry.kid);
+  // The same tick generated the next key, published but not signing.
+  ASSERT_NE(record->next(), nullptr);
+  EXPECT_EQ(hsm.generated, 2);
 }
 
-TEST(KeyRing, RestartKeepsTheSameKeyAndJwks) {
+TEST(KeyRing, RestartKeepsTheSameKeysAndJwks) {
   testing::FakeHsm hsm;
-  auto first = KeyRing::open(hsm, es256(), 1000);
-  auto second = KeyRing::open(hsm, es256(), 2000);
-  ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_EQ(hsm.generated, 1);
-  EXPECT_EQ((*second)->snapshot()->active().entry.kid, (*first)->snapshot()->active().entry.kid);
-  EXPECT_EQ((*second)->snapshot()->jwks_body, (*first)->snapshot()->jwks_body);
-  EXPECT_EQ((*second)->snapshot()->etag, (*first)->snapshot()->etag);
+  std::shared_ptr<const Snapshot> first;
+  {
+    KeyRing ring(hsm, es256());
+    RotationJob job(ring, quick_policy(), &fixed_now);
+    ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+    first = ring.snapshot();
+  }
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  EXPECT_EQ(hsm.generated, 2);
+  EXPECT_EQ(ring.snapshot()->active()->entry.kid, first->active()->entry.kid);
+  EXPECT_EQ(ring.snapshot()->jwks_body, first->jwks_body);
+  EXPECT_EQ(ring.snapshot()->etag, first->etag);
 }
 
 TEST(KeyRing, JwksAndHeadersComeFromTheActiveKey) {
   testing::FakeHsm hsm;
-  auto ring = KeyRing::open(hsm, es256(), 1000);
-  const auto snap = (*ring)->snapshot();
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto snap = ring.snapshot();
   const auto jwks = nlohmann::json::parse(snap->jwks_body);
-  ASSERT_EQ(jwks["keys"].size(), 1u);
-  EXPECT_EQ(jwks["keys"][0]["kid"], snap->active().entry.kid);
-  EXPECT_EQ(jwks["keys"][0]["alg"], "ES256");
+  ASSERT_EQ(jwks["keys"].size(), 2u);  // active and next
   EXPECT_EQ(snap->etag.front(), '"');
-  EXPECT_EQ(snap->etag.back(), '"');
   const std::string* header = snap->header_for("at+jwt");
   ASSERT_NE(header, nullptr);
   const auto decoded = nlohmann::json::parse(*jose::base64url_decode(*header));
-  EXPECT_EQ(decoded["kid"], snap->active().entry.kid);
+  EXPECT_EQ(decoded["kid"], snap->active()->entry.kid);
   EXPECT_EQ(decoded["typ"], "at+jwt");
   EXPECT_EQ(snap->header_for("id+jwt"), nullptr);
 }
 
-TEST(KeyRing, AdoptsAnUnrecordedKeyInsteadOfMakingAnother) {
+TEST(KeyRing, OrphanKeysAreDestroyedByTheLeaseHolder) {
   testing::FakeHsm hsm;
-  // What a crash between generating the key and writing the record leaves.
+  // What a crash between generating a key and recording it leaves.
   const auto orphan = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0);
-  auto ring = KeyRing::open(hsm, es256(), 1000);
-  ASSERT_TRUE(ring.ok());
-  EXPECT_EQ(hsm.generated, 1);
-  EXPECT_EQ((*ring)->snapshot()->active().ref.handle, orphan->ref.handle);
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto keys = hsm.list_keys();
+  for (const auto& k : *keys) EXPECT_NE(k.id, orphan->id);
+  EXPECT_EQ(keys->size(), 2u);
 }
 
-TEST(KeyRing, RefusesAnAlgorithmChangeItCannotServe) {
+TEST(KeyRing, ReservesBeforeSigningInBlocks) {
   testing::FakeHsm hsm;
-  ASSERT_TRUE(KeyRing::open(hsm, es256(), 1000).ok());
-  RingOptions rs256 = es256();
-  rs256.algorithm = jose::Alg::kRS256;
-  const auto ring = KeyRing::open(hsm, rs256, 2000);
-  ASSERT_FALSE(ring.ok());
-  EXPECT_EQ(ring.error().code, Code::kConfig);
-}
-
-TEST(KeyRing, HsmFailuresAtStartAreReported) {
-  testing::FakeHsm hsm;
-  hsm.fail_generate = true;
-  const auto ring = KeyRing::open(hsm, es256(), 1000);
-  ASSERT_FALSE(ring.ok());
-  EXPECT_EQ(ring.error().code, Code::kHsmUnavailable);
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const RingKey& key = *ring.snapshot()->active();
+  ASSERT_TRUE(ring.reserve(key, 2000, 40).ok());
+  auto usage = decode_usage(*hsm.read_data(ring.usage_label()));
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->keys.at(key.entry.kid).latest_exp, 2010);  // exp + a quarter of the ttl
+  EXPECT_EQ(usage->keys.at(key.entry.kid).tokens, 6u);        // count + reserve_tokens
+  // Within the reservation: no write (a failing token would show it).
+  hsm.fail_write = true;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(ring.reserve(key, 2005, 40).ok());
+  // Beyond it, the write must succeed or the token must not be signed.
+  EXPECT_EQ(ring.reserve(key, 2005, 40).error().code, Code::kHsmUnavailable);
+  EXPECT_EQ(ring.reserve(key, 5000, 40).error().code, Code::kHsmUnavailable);
 }
 
 TEST(Issuer, SignsClaimsWithTheActiveKey) {
   testing::FakeHsm hsm;
-  auto ring = KeyRing::open(hsm, es256(), 1000);
-  const issuance::Issuer issuer("https://signet.test", **ring, hsm, [] { return std::int64_t{5000}; });
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const issuance::Issuer issuer("https://signet.test", ring, hsm, [] { return std::int64_t{5000}; });
   const config::Profile profile{"access", config::Seconds(600), "api", "at+jwt"};
   issuance::Grant grant{&profile, "alice", "api", config::Seconds(600), nlohmann::ordered_json{{"roles", {"a"}}}};
   auto token = issuer.issue(grant);
   ASSERT_TRUE(token.ok()) << token.error().message;
   EXPECT_EQ(token->expires_at, 5600);
+  EXPECT_EQ(token->kid, ring.snapshot()->active()->entry.kid);
   EXPECT_EQ(token->jti.size(), 22u);
   const auto dot1 = token->token.find('.');
   const auto dot2 = token->token.rfind('.');

@@ -1,0 +1,309 @@
+#include "firmware/ring/rotation_job.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/log.h"
+#include "firmware/ring/failpoint.h"
+
+namespace signet::ring {
+namespace {
+
+constexpr std::string_view kRotateRequest = "signet:request:rotate";
+constexpr std::string_view kRevokeRequestPrefix = "signet:request:revoke:";
+constexpr int kMaxStepsPerTick = 8;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    out.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+  }
+  return out;
+}
+
+std::chrono::milliseconds lease_ttl(const LifecyclePolicy& policy) {
+  return std::chrono::milliseconds(std::max<std::int64_t>(3, 3 * policy.refresh_interval) * 1000);
+}
+
+}  // namespace
+
+RotationJob::RotationJob(KeyRing& ring, LifecyclePolicy policy, WallClock now)
+    : ring_(ring),
+      policy_(policy),
+      now_(std::move(now)),
+      lease_(ring.hsm(), ring.options().replica, lease_ttl(policy), std::chrono::milliseconds(300)) {}
+
+RotationJob::~RotationJob() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wakeup_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  lease_.release();
+}
+
+Status RotationJob::start(std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto ticked = tick(); !ticked.ok()) return ticked;
+    if (ring_.snapshot()->active()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(Code::kHsmUnavailable, "no active key appeared in the token; another replica holds the lease "
+                                               "but does not create one");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  thread_ = std::thread(&RotationJob::run, this);
+  return ok_status();
+}
+
+void RotationJob::run() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    wakeup_.wait_for(lock, std::chrono::seconds(policy_.refresh_interval), [&] { return stop_ || woken_; });
+    if (stop_) break;
+    woken_ = false;
+    lock.unlock();
+    if (auto ticked = tick(); !ticked.ok()) log::warn("rotation_tick_failed", {{"detail", ticked.error().message}});
+    lock.lock();
+    ++ticks_;
+    ticked_.notify_all();
+  }
+}
+
+void RotationJob::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wakeup_.notify_all();
+}
+
+void RotationJob::wait_ticks(int ticks, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = ticks_ + static_cast<std::uint64_t>(ticks);
+  ticked_.wait_for(lock, timeout, [&] { return ticks_ >= target || stop_; });
+}
+
+std::string RotationJob::held_reason() const {
+  std::lock_guard lock(mutex_);
+  return held_reason_;
+}
+
+Status RotationJob::request_rotation() {
+  Status written = ring_.hsm().write_data(kRotateRequest, std::to_string(now_()));
+  if (written.ok()) wake();
+  return written;
+}
+
+Status RotationJob::request_revocation(const std::string& kid) {
+  Status written = ring_.hsm().write_data(std::string(kRevokeRequestPrefix) + kid, std::to_string(now_()));
+  if (written.ok()) wake();
+  return written;
+}
+
+Status RotationJob::tick() {
+  auto record = ring_.refresh();
+  if (!record.ok()) return record.error();
+  auto holding = lease_.hold(wall_ms());
+  if (!holding.ok()) return holding.error();
+  if (!*holding) return ok_status();
+  return lead(*record, now_());
+}
+
+Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after) {
+  // A replica whose lease ran out while it worked must not write: another may hold it now.
+  if (!lease_.valid(wall_ms(), lease_ttl(policy_) / 3)) {
+    return make_error(Code::kHsmUnavailable, "the ring lease ran out before the record was written");
+  }
+  if (auto written = ring_.write_record(record); !written.ok()) return written;
+  failpoint(failpoint_after);
+  return ring_.publish(record);
+}
+
+Result<RecordEntry> RotationJob::generate(KeyState state, std::int64_t now) {
+  auto info = ring_.hsm().generate_key(scheme_for(ring_.options().algorithm), ring_.options().rsa_bits);
+  if (!info.ok()) return info.error();
+  failpoint("after_generate");
+  RecordEntry entry = describe(*info).entry;
+  entry.state = state;
+  entry.created_at = now;
+  entry.activated_at = state == KeyState::kActive ? now : 0;
+  log::info("key_generated", {{"kid", entry.kid}, {"alg", entry.alg}, {"state", state_name(state)}});
+  return entry;
+}
+
+// Makes the record agree with the token: entries whose key is gone are dropped, a second
+// active key (impossible unless the record was edited) retires, and key pairs that no entry
+// names (a crash between generating and recording) are destroyed: they never signed.
+Status RotationJob::repair(RingRecord& record) {
+  auto token = ring_.token_keys();
+  if (!token.ok()) return token.error();
+  std::set<std::string> in_token;
+  for (const auto& info : *token) in_token.insert(to_hex(info.id));
+
+  bool changed = false;
+  const auto gone = std::remove_if(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) {
+    if (in_token.count(e.id_hex)) return false;
+    log::warn("ring_repaired", {{"kid", e.kid}, {"detail", "dropped from the record: the token lacks the key"}});
+    return true;
+  });
+  changed |= gone != record.keys.end();
+  record.keys.erase(gone, record.keys.end());
+
+  RecordEntry* newest_active = nullptr;
+  for (auto& e : record.keys) {
+    if (e.state != KeyState::kActive) continue;
+    if (newest_active && newest_active->activated_at >= e.activated_at) {
+      e.state = KeyState::kRetiring;
+      e.retired_at = now_();
+      changed = true;
+    } else {
+      if (newest_active) {
+        newest_active->state = KeyState::kRetiring;
+        newest_active->retired_at = now_();
+        changed = true;
+      }
+      newest_active = &e;
+    }
+  }
+  if (changed) {
+    if (auto committed = commit(record, "after_repair"); !committed.ok()) return committed;
+  }
+
+  for (const auto& info : *token) {
+    const std::string id = to_hex(info.id);
+    const bool named = std::any_of(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) { return e.id_hex == id; });
+    if (named) continue;
+    if (auto destroyed = ring_.hsm().destroy_key(info.id); !destroyed.ok()) return destroyed;
+    log::warn("orphan_key_destroyed", {{"id", id}, {"detail", "a key pair no record names; it never signed"}});
+  }
+  return ok_status();
+}
+
+Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std::int64_t now) {
+  switch (decision.step) {
+    case Step::kNone:
+      return ok_status();
+    case Step::kActivateFirst:
+    case Step::kGenerateNext: {
+      const KeyState state = decision.step == Step::kActivateFirst ? KeyState::kActive : KeyState::kNext;
+      auto entry = generate(state, now);
+      if (!entry.ok()) return entry.error();
+      record.keys.push_back(*entry);
+      return commit(record, state == KeyState::kActive ? "after_record_first" : "after_record_next");
+    }
+    case Step::kPromote: {
+      std::string retired;
+      for (auto& e : record.keys) {
+        if (e.state == KeyState::kActive) {
+          e.state = KeyState::kRetiring;
+          e.retired_at = now;
+          retired = e.kid;
+        } else if (e.kid == decision.kid) {
+          e.state = KeyState::kActive;
+          e.activated_at = now;
+        }
+      }
+      if (auto committed = commit(record, "after_promote"); !committed.ok()) return committed;
+      log::info("key_promoted", {{"kid", decision.kid}, {"retiring", retired}, {"reason", decision.reason}});
+      return ok_status();
+    }
+    case Step::kDestroy: {
+      const RecordEntry* entry = record.find(decision.kid);
+      if (!entry) return ok_status();
+      const std::string id = from_hex(entry->id_hex);
+      record.keys.erase(record.keys.begin() + (entry - record.keys.data()));
+      if (auto committed = commit(record, "after_record_destroy"); !committed.ok()) return committed;
+      if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
+      failpoint("after_destroy");
+      log::info("key_destroyed", {{"kid", decision.kid}, {"reason", decision.reason}});
+      return ok_status();
+    }
+  }
+  return ok_status();
+}
+
+// The compromise drill: a revoked active key hands over at once (to the next key, or to a new
+// one: pre-publication gives way to compromise), leaves the JWKS, and is destroyed.
+Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int64_t now) {
+  const RecordEntry* entry = record.find(kid);
+  if (!entry) return ok_status();
+  const std::string id = from_hex(entry->id_hex);
+  if (entry->state == KeyState::kActive) {
+    RecordEntry* next = nullptr;
+    for (auto& e : record.keys) {
+      if (e.state == KeyState::kNext) next = &e;
+    }
+    if (next) {
+      next->state = KeyState::kActive;
+      next->activated_at = now;
+    } else {
+      auto fresh = generate(KeyState::kActive, now);
+      if (!fresh.ok()) return fresh.error();
+      record.keys.push_back(*fresh);
+    }
+  }
+  record.keys.erase(std::remove_if(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) { return e.kid == kid; }),
+                    record.keys.end());
+  if (auto committed = commit(record, "after_record_revoke"); !committed.ok()) return committed;
+  if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
+  log::warn("key_revoked", {{"kid", kid}, {"detail", "removed from the JWKS and destroyed in the token"}});
+  return ok_status();
+}
+
+void RotationJob::collect_garbage(const RingRecord& record) {
+  auto usage = ring_.read_usage();
+  if (!usage.ok()) return;
+  for (const auto& u : *usage) {
+    if (u.replica == ring_.options().replica) continue;
+    const bool still_used = std::any_of(u.keys.begin(), u.keys.end(), [&](const auto& k) { return record.find(k.first); });
+    if (!still_used) static_cast<void>(ring_.hsm().destroy_data(std::string(kUsageLabelPrefix) + u.replica));
+  }
+}
+
+Status RotationJob::lead(RingRecord& record, std::int64_t now) {
+  if (auto repaired = repair(record); !repaired.ok()) return repaired;
+
+  auto requests = ring_.hsm().list_data(kRequestLabelPrefix);
+  if (!requests.ok()) return requests.error();
+  bool rotate_requested = false;
+  for (const auto& [label, value] : *requests) {
+    if (label == kRotateRequest) rotate_requested = true;
+    if (label.rfind(kRevokeRequestPrefix, 0) == 0) {
+      if (auto revoked = revoke(label.substr(kRevokeRequestPrefix.size()), record, now); !revoked.ok()) return revoked;
+      if (auto done = ring_.hsm().destroy_data(label); !done.ok()) return done;
+    }
+  }
+
+  auto usage = ring_.read_usage();
+  if (!usage.ok()) return usage.error();
+  const UsageTotals totals = total_usage(*usage);
+  std::string held;
+  for (int i = 0; i < kMaxStepsPerTick; ++i) {
+    const Decision decision = decide(record, totals, policy_, now, rotate_requested);
+    if (decision.held) held = decision.reason;
+    if (decision.step == Step::kNone) break;
+    if (auto done = carry_out(decision, record, now); !done.ok()) return done;
+    if (decision.step == Step::kPromote && rotate_requested) {
+      rotate_requested = false;
+      if (auto consumed = ring_.hsm().destroy_data(kRotateRequest); !consumed.ok()) return consumed;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (!held.empty() && held != held_reason_) log::warn("rotation_held", {{"reason", held}});
+    held_reason_ = held;
+  }
+  collect_garbage(record);
+  return ok_status();
+}
+
+}  // namespace signet::ring

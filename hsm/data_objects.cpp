@@ -1,0 +1,110 @@
+// Small records kept in the token beside the keys, as private CKO_DATA objects found by label.
+// A write creates the new object before destroying the old ones, so that a crash in between
+// leaves two objects rather than none; read_data then answers deterministically.
+#include <algorithm>
+#include <map>
+
+#include "hsm/operations.h"
+
+namespace signet::hsm {
+namespace {
+
+constexpr std::string_view kApplication = "signet";
+constexpr std::size_t kMaxValueSize = 64 * 1024;  // token stores are small; records are smaller
+
+void add_match(Template& t, std::string_view label) {
+  t.add_ulong(CKA_CLASS, CKO_DATA)
+      .add_bool(CKA_TOKEN, true)
+      .add_bytes(CKA_LABEL, label)
+      .add_bytes(CKA_APPLICATION, kApplication);
+}
+
+Status check_label(std::string_view label) {
+  if (label.empty()) return make_error(Code::kInvalidArgument, "a data object label is empty");
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::string> read_data_object(SessionRef& session, std::string_view label) {
+  if (Status valid = check_label(label); !valid.ok()) return valid.error();
+  Template match;
+  add_match(match, label);
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  if (found->empty()) {
+    return make_error(Code::kNotFound, "no data object labelled '" + std::string(label) + "'");
+  }
+  // Several objects means a write stopped between its create and its destroy, and either value
+  // is a state the writer could have left. Handles are no guide to age (a module numbers the
+  // objects it finds at start-up as it likes), so pick by content: the greatest value in byte
+  // order. Every process picks the same one, and a caller that starts its record with a
+  // fixed-width big-endian sequence number gets the newest.
+  std::string best;
+  bool have = false;
+  for (CK_OBJECT_HANDLE object : *found) {
+    auto value = get_bytes(session, object, CKA_VALUE);
+    if (!value.ok()) return value.error();
+    if (!have || *value > best) best = std::move(*value);
+    have = true;
+  }
+  return best;
+}
+
+Status write_data_object(SessionRef& session, std::string_view label, std::string_view value) {
+  if (Status valid = check_label(label); !valid.ok()) return valid;
+  if (value.size() > kMaxValueSize) {
+    return make_error(Code::kInvalidArgument, "a data object holds at most 64 KiB, not " +
+                                                  std::to_string(value.size()) + " bytes");
+  }
+  Template match;
+  add_match(match, label);
+  auto old_objects = find_objects(session, match);
+  if (!old_objects.ok()) return old_objects.error();
+
+  Template create;
+  add_match(create, label);
+  create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_VALUE, value);
+  CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+  CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+  if (rv != CKR_OK) return session.fail("C_CreateObject", rv);
+
+  for (CK_OBJECT_HANDLE old_object : *old_objects) {
+    if (Status destroyed = destroy_object(session, old_object); !destroyed.ok()) return destroyed;
+  }
+  return ok_status();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(SessionRef& session,
+                                                                           std::string_view prefix) {
+  Template match;
+  match.add_ulong(CKA_CLASS, CKO_DATA).add_bool(CKA_TOKEN, true).add_bytes(CKA_APPLICATION, kApplication);
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  // One value per label, picked as read_data_object picks among the leftovers of a torn write.
+  std::map<std::string, std::string> by_label;
+  for (CK_OBJECT_HANDLE object : *found) {
+    auto label = get_bytes(session, object, CKA_LABEL);
+    if (!label.ok()) return label.error();
+    if (label->compare(0, prefix.size(), prefix) != 0) continue;
+    auto value = get_bytes(session, object, CKA_VALUE);
+    if (!value.ok()) return value.error();
+    auto [it, inserted] = by_label.emplace(std::move(*label), *value);
+    if (!inserted && *value > it->second) it->second = std::move(*value);
+  }
+  return std::vector<std::pair<std::string, std::string>>(by_label.begin(), by_label.end());
+}
+
+Status destroy_data_objects(SessionRef& session, std::string_view label) {
+  if (Status valid = check_label(label); !valid.ok()) return valid;
+  Template match;
+  add_match(match, label);
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  for (CK_OBJECT_HANDLE object : *found) {
+    if (Status destroyed = destroy_object(session, object); !destroyed.ok()) return destroyed;
+  }
+  return ok_status();
+}
+
+}  // namespace signet::hsm

@@ -1,0 +1,115 @@
+// The PKCS#11 boundary of Signet: the only code that sees CK_* types.
+//
+// An Hsm loads a vendor's PKCS#11 module, logs in to one token once, and then generates,
+// lists, uses and destroys Signet's signing keys inside that token. Private keys are born in
+// the token (CKA_SENSITIVE, not CKA_EXTRACTABLE, sign-only, bound to one mechanism) and no
+// function here can return private key material: only handles and public halves leave.
+// All member functions are safe to call from many threads at once; sign() takes no global lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "base/secret.h"
+
+namespace signet::hsm {
+
+// What a key signs with; fixed when the key is generated (CKA_ALLOWED_MECHANISMS).
+enum class SignScheme {
+  kRsaPkcs1Sha256,  // CKM_SHA256_RSA_PKCS (JWS RS256)
+  kRsaPssSha256,    // CKM_SHA256_RSA_PKCS_PSS, MGF1-SHA256, salt 32 (JWS PS256)
+  kEcdsaP256Sha256, // SHA-256 in software, then CKM_ECDSA: 64 bytes r||s (JWS ES256)
+  kEd25519,         // CKM_EDDSA (JWS EdDSA)
+};
+
+// A reference to a private key usable for sign(). Only valid for the Hsm that made it.
+struct KeyRef {
+  std::uint64_t handle = 0;
+  SignScheme scheme = SignScheme::kRsaPkcs1Sha256;
+};
+
+// A Signet key pair in the token: its identity, its public half and the token's evidence
+// that the private half was generated there and never left.
+struct KeyInfo {
+  std::string id;     // CKA_ID of both halves (16 random bytes)
+  std::string label;  // CKA_LABEL, "signet:" + lowercase hex of id
+  SignScheme scheme = SignScheme::kRsaPkcs1Sha256;
+  KeyRef ref;
+  // Public half, as unsigned big-endian bytes without leading zero bytes for RSA.
+  std::string rsa_modulus;
+  std::string rsa_public_exponent;
+  std::string ec_x;  // P-256: exactly 32 bytes
+  std::string ec_y;  // P-256: exactly 32 bytes
+  std::string ed25519_public;  // exactly 32 bytes
+  // Read back from the private key after generation and at every listing.
+  bool local = false;
+  bool always_sensitive = false;
+  bool never_extractable = false;
+};
+
+struct Options {
+  std::string module_path;  // e.g. /usr/lib/softhsm/libsofthsm2.so
+  std::string token_label;
+  SecretString pin;  // wiped once used
+  std::size_t max_sessions = 32;  // sessions in the pool, capped by the token's ulMaxSessionCount
+};
+
+class Hsm {
+ public:
+  // Loads the module (dlopen + C_GetFunctionList), C_Initialize with CKF_OS_LOCKING_OK, finds
+  // the token by label, checks the PIN flags, logs in once as CKU_USER and wipes the PIN.
+  // Errors: kHsmModule (not loadable), kHsmTokenNotFound, kHsmPin (incorrect, locked, expired;
+  // never retried), kHsmUnavailable (device errors). Messages never contain the PIN.
+  static Result<std::unique_ptr<Hsm>> open(Options options);
+
+  virtual ~Hsm() = default;
+
+  // Generates a key pair in the token for the scheme (rsa_bits >= 2048 for RSA schemes), then
+  // reads back CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE and destroys and refuses
+  // a key that fails any of them.
+  virtual Result<KeyInfo> generate_key(SignScheme scheme, unsigned rsa_bits) = 0;
+
+  // Every Signet key pair in the token (private keys labelled "signet:*" with a public half).
+  virtual Result<std::vector<KeyInfo>> list_keys() = 0;
+
+  // Destroys both halves of the key with this CKA_ID. Destroying an absent key is not an error.
+  virtual Status destroy_key(std::string_view id) = 0;
+
+  // Signs message with the key into out (at least 512 bytes) and answers the signature length.
+  // ECDSA signatures are always exactly 64 bytes (r||s, each left-padded to 32).
+  // Errors: kHsmUnavailable for device/session trouble, kInternal for anything else. A session
+  // the module lost is reopened and the sign retried once. A lost login (CKR_USER_NOT_LOGGED_IN)
+  // is kHsmUnavailable too: the PIN is gone, so the owner must open a new Hsm.
+  virtual Result<std::size_t> sign(const KeyRef& key, std::string_view message,
+                                   unsigned char* out, std::size_t out_len) = 0;
+
+  // A token data object (CKO_DATA, CKA_TOKEN, CKA_PRIVATE) found by its CKA_LABEL: the place for
+  // small records that must live with the keys. read_data answers kNotFound when absent.
+  // write_data takes values up to 64 KiB (kInvalidArgument above) and creates the new object
+  // before destroying the old one(s), so a crash in between leaves both. read_data then answers
+  // the greatest value in byte order, the same in every process: a record that starts with a
+  // fixed-width big-endian sequence number reads as the newest. The next write removes both.
+  virtual Result<std::string> read_data(std::string_view label) = 0;
+  virtual Status write_data(std::string_view label, std::string_view value) = 0;
+  // Every data object whose label starts with prefix, as (label, value), one per label (the
+  // greatest value, as read_data picks), sorted by label.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) = 0;
+  // Destroys every data object with this label; an absent one is not an error.
+  virtual Status destroy_data(std::string_view label) = 0;
+
+  // Whether the token still answers (used by /readyz).
+  virtual Status check_health() = 0;
+};
+
+// Reads the PIN from a file that must be a regular file not readable or writable by group or
+// others (mode 0600 or 0400), or from an environment variable. Exactly one of the two is set.
+// Trailing newlines are stripped. Errors name the file or variable, never the PIN.
+Result<SecretString> read_pin(const std::string& pin_file, const std::string& pin_env);
+
+}  // namespace signet::hsm

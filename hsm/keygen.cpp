@@ -1,0 +1,161 @@
+// Key pair generation with the locked-down templates of SECURITY.md §2a, and the check that
+// the token vouches for the result (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE).
+#include <openssl/rand.h>
+
+#include "hsm/encoding.h"
+#include "hsm/operations.h"
+
+namespace signet::hsm {
+namespace {
+
+constexpr std::size_t kIdSize = 16;
+// The smallest RSA modulus RFC 7518 §3.3 allows, and the largest whose signature fits the
+// 512-byte buffer sign() promises to be enough.
+constexpr unsigned kMinRsaBits = 2048;
+constexpr unsigned kMaxRsaBits = 4096;
+
+CK_MECHANISM_TYPE sign_mechanism(SignScheme scheme) {
+  switch (scheme) {
+    case SignScheme::kRsaPkcs1Sha256: return CKM_SHA256_RSA_PKCS;
+    case SignScheme::kRsaPssSha256: return CKM_SHA256_RSA_PKCS_PSS;
+    case SignScheme::kEcdsaP256Sha256: return CKM_ECDSA;
+    case SignScheme::kEd25519: return CKM_EDDSA;
+  }
+  return CKM_VENDOR_DEFINED;
+}
+
+bool is_rsa(SignScheme scheme) {
+  return scheme == SignScheme::kRsaPkcs1Sha256 || scheme == SignScheme::kRsaPssSha256;
+}
+
+// Both halves: on the token, frozen, and found again by CKA_ID and CKA_LABEL.
+void add_identity(Template& t, std::string_view id, std::string_view label) {
+  t.add_bool(CKA_TOKEN, true)
+      .add_bytes(CKA_ID, id)
+      .add_bytes(CKA_LABEL, label)
+      .add_bool(CKA_MODIFIABLE, false);
+}
+
+void fill_private(Template& t, SignScheme scheme, std::string_view id, std::string_view label) {
+  add_identity(t, id, label);
+  t.add_bool(CKA_PRIVATE, true)
+      .add_bool(CKA_SENSITIVE, true)
+      .add_bool(CKA_EXTRACTABLE, false)
+      .add_bool(CKA_SIGN, true)
+      .add_bool(CKA_SIGN_RECOVER, false)
+      .add_bool(CKA_DERIVE, false)
+      .add_bool(CKA_DECRYPT, false)
+      .add_bool(CKA_UNWRAP, false)
+      // One key, one algorithm (RFC 8725 §3.1), enforced by the token itself.
+      .add_mechanisms(CKA_ALLOWED_MECHANISMS, {sign_mechanism(scheme)})
+      .add_bool(CKA_COPYABLE, false)
+      // Retiring keys must stay possible; who may destroy is decided above this layer.
+      .add_bool(CKA_DESTROYABLE, true)
+      // Otherwise every C_Sign would need its own context-specific login, i.e. the PIN again.
+      .add_bool(CKA_ALWAYS_AUTHENTICATE, false);
+}
+
+void fill_public(Template& t, SignScheme scheme, std::string_view id, std::string_view label,
+                 unsigned rsa_bits, std::string_view ec_params) {
+  add_identity(t, id, label);
+  t.add_bool(CKA_PRIVATE, false).add_bool(CKA_VERIFY, true);
+  if (is_rsa(scheme)) {
+    static constexpr char kF4[] = "\x01\x00\x01";  // 65537
+    t.add_bool(CKA_ENCRYPT, false)
+        .add_bool(CKA_WRAP, false)
+        .add_ulong(CKA_MODULUS_BITS, rsa_bits)
+        .add_bytes(CKA_PUBLIC_EXPONENT, std::string_view(kF4, 3));
+  } else {
+    t.add_bytes(CKA_EC_PARAMS, ec_params);
+  }
+}
+
+CK_MECHANISM_TYPE generation_mechanism(SignScheme scheme) {
+  switch (scheme) {
+    case SignScheme::kRsaPkcs1Sha256:
+    case SignScheme::kRsaPssSha256: return CKM_RSA_PKCS_KEY_PAIR_GEN;
+    case SignScheme::kEcdsaP256Sha256: return CKM_EC_KEY_PAIR_GEN;
+    case SignScheme::kEd25519: return CKM_EC_EDWARDS_KEY_PAIR_GEN;
+  }
+  return CKM_VENDOR_DEFINED;
+}
+
+struct Pair {
+  CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
+};
+
+CK_RV generate(SessionRef& session, SignScheme scheme, std::string_view id,
+               std::string_view label, unsigned rsa_bits, std::string_view ec_params, Pair& pair) {
+  Template public_template;
+  Template private_template;
+  fill_public(public_template, scheme, id, label, rsa_bits, ec_params);
+  fill_private(private_template, scheme, id, label);
+  CK_MECHANISM mechanism{generation_mechanism(scheme), nullptr, 0};
+  return session.api.C_GenerateKeyPair(session.handle, &mechanism, public_template.data(),
+                                       public_template.size(), private_template.data(),
+                                       private_template.size(), &pair.public_key,
+                                       &pair.private_key);
+}
+
+bool curve_refused(CK_RV rv) {
+  return rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_CURVE_NOT_SUPPORTED ||
+         rv == CKR_DOMAIN_PARAMS_INVALID || rv == CKR_TEMPLATE_INCONSISTENT;
+}
+
+// Best effort: the caller reports the first error, not this one.
+void destroy_pair(SessionRef& session, const Pair& pair) {
+  (void)destroy_object(session, pair.private_key);
+  (void)destroy_object(session, pair.public_key);
+}
+
+}  // namespace
+
+Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits) {
+  if (is_rsa(scheme) && (rsa_bits < kMinRsaBits || rsa_bits > kMaxRsaBits)) {
+    return make_error(Code::kInvalidArgument, "RSA keys must have 2048 to 4096 bits, not " +
+                                                  std::to_string(rsa_bits));
+  }
+  unsigned char raw_id[kIdSize];
+  if (RAND_bytes(raw_id, sizeof raw_id) != 1) {
+    return make_error(Code::kInternal, "the random generator failed to make a key id");
+  }
+  std::string id(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
+  std::string label = std::string(kKeyLabelPrefix) + lowercase_hex(id);
+
+  Pair pair;
+  CK_RV rv = CKR_OK;
+  if (scheme == SignScheme::kEd25519) {
+    // PKCS#11 3.0 names Edwards curves by PrintableString; some modules know only the RFC 8410
+    // OID (and SoftHSM 2.6.1 takes both, storing whichever it was given). Try the name first,
+    // then the OID, so that generation works on either kind of module.
+    rv = generate(session, scheme, id, label, 0, ed25519_params_name(), pair);
+    if (curve_refused(rv)) {
+      rv = generate(session, scheme, id, label, 0, ed25519_params_oid(), pair);
+    }
+  } else {
+    rv = generate(session, scheme, id, label, rsa_bits, p256_params(), pair);
+  }
+  if (rv != CKR_OK) return session.fail("C_GenerateKeyPair", rv);
+
+  auto info = describe_key(session, pair.private_key);
+  if (!info.ok()) {
+    destroy_pair(session, pair);
+    return info.error();
+  }
+  if (!info->has_value()) {
+    destroy_pair(session, pair);
+    return make_error(Code::kInternal, "the new key pair '" + label + "' cannot be read back");
+  }
+  const KeyInfo& key = **info;
+  if (!key.local || !key.always_sensitive || !key.never_extractable) {
+    // Without this evidence we cannot show that the private key never left the token.
+    destroy_pair(session, pair);
+    return make_error(Code::kInternal, "the token does not vouch for the new key '" + label +
+                                           "' (CKA_LOCAL, CKA_ALWAYS_SENSITIVE or "
+                                           "CKA_NEVER_EXTRACTABLE is false); it was destroyed");
+  }
+  return key;
+}
+
+}  // namespace signet::hsm

@@ -1,0 +1,43 @@
+// What Hsm's member functions do inside one session, one file each: keygen.cpp, keys.cpp,
+// signing.cpp, data_objects.cpp. hsm.cpp lends them a pooled session and retries once in a
+// fresh one when the module says the session is gone (SessionRef::lost).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "hsm/ck.h"
+#include "hsm/hsm.h"
+#include "hsm/objects.h"
+
+namespace signet::hsm {
+
+inline constexpr std::string_view kKeyLabelPrefix = "signet:";
+
+// keygen.cpp
+Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits);
+
+// keys.cpp
+// The KeyInfo of a private key, or nullopt when it is not a complete Signet key pair (label
+// outside "signet:", scheme not one of ours, or no public half with its CKA_ID).
+Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDLE private_key);
+Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session);
+Status destroy_key_pair(SessionRef& session, std::string_view id);
+
+// signing.cpp
+Result<std::size_t> sign_message(SessionRef& session, const KeyRef& key, std::string_view message,
+                                 unsigned char* out, std::size_t out_len);
+
+// data_objects.cpp
+Result<std::string> read_data_object(SessionRef& session, std::string_view label);
+Status write_data_object(SessionRef& session, std::string_view label, std::string_view value);
+Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(SessionRef& session,
+                                                                           std::string_view prefix);
+Status destroy_data_objects(SessionRef& session, std::string_view label);
+
+}  // namespace signet::hsm
