@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "config/config.h"
@@ -35,6 +37,10 @@ std::unique_ptr<Router> make_router(const ApiContext& context);
 void add_public_routes(Router& router, const ApiContext& context);
 void add_token_routes(Router& router, const ApiContext& context);
 void add_admin_routes(Router& router, const ApiContext& context);
+void add_verify_routes(Router& router, const ApiContext& context);
+
+// "application/json", optionally with parameters such as charset.
+bool is_json_media_type(std::optional<std::string_view> content_type);
 
 // The client a Bearer credential names, or a kUnauthenticated error.
 Result<const config::Client*> authenticate(const ApiContext& context, const Request& request);

@@ -116,6 +116,7 @@ std::unique_ptr<Router> make_router(const ApiContext& context) {
   add_public_routes(*router, context);
   add_token_routes(*router, context);
   add_admin_routes(*router, context);
+  add_verify_routes(*router, context);
   const Router* table = router.get();
   router->add("GET", "/metrics", [&context, table](const Request&) { return metrics(context, *table); });
   return router;

@@ -10,20 +10,6 @@ namespace {
 
 constexpr int kMaxBodyDepth = 16;
 
-// "application/json", optionally with parameters such as charset.
-bool is_json_media_type(std::optional<std::string_view> content_type) {
-  if (!content_type) return false;
-  std::string_view type = content_type->substr(0, content_type->find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  if (type.size() != 16) return false;
-  constexpr std::string_view kJson = "application/json";
-  for (std::size_t i = 0; i < type.size(); ++i) {
-    const char c = type[i];
-    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kJson[i]) return false;
-  }
-  return true;
-}
-
 Result<nlohmann::ordered_json> parse_json_body(const Request& request) {
   JsonError error;
   auto body = parse_strict_json(request.body, kMaxBodyDepth, &error);
@@ -96,6 +82,19 @@ Response issue_auth(const ApiContext& context, const Request& request) {
 }
 
 }  // namespace
+
+bool is_json_media_type(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  std::string_view type = content_type->substr(0, content_type->find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (type.size() != kJson.size()) return false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kJson[i]) return false;  // media types are case-insensitive
+  }
+  return true;
+}
 
 Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
   const auto header = request.header("Authorization");

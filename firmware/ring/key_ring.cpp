@@ -109,6 +109,8 @@ std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vecto
   // The same bytes give the same ETag on every replica: it depends on nothing but the body.
   snap->etag = "\"" + jose::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), 18)) + "\"";
   snap->jwks_body = std::move(body);
+  // Verified with the same library relying parties use, from the bytes they would fetch.
+  snap->verifier_keys = verify::KeySet::from_jwks_json(snap->jwks_body).keys;
   if (const RingKey* active = snap->active()) {
     for (const auto& typ : typs) {
       snap->active_headers.emplace_back(typ, jose::encode_header(active->alg, active->entry.kid, typ));

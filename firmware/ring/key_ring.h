@@ -22,6 +22,7 @@
 #include "base/result.h"
 #include "firmware/jose/jwk.h"
 #include "firmware/ring/ring_record.h"
+#include "firmware/verify/verifier.h"
 #include "hsm/hsm.h"
 
 namespace signet::ring {
@@ -51,6 +52,8 @@ struct Snapshot {
   std::string etag;           // strong: a quoted digest of jwks_body, the same on every replica
   // base64url JWS headers of the active key, one per typ the profiles use.
   std::vector<std::pair<std::string, std::string>> active_headers;
+  // The published keys as the relying-party verifier reads them (POST /v1/verify).
+  verify::KeySet verifier_keys;
 
   const RingKey* active() const;  // nullptr until the ring has an active key
   const RingKey* newest_retiring() const;

@@ -1,0 +1,16 @@
+#pragma once
+
+namespace signet::ctl {
+
+inline constexpr const char* kUsage =
+    "usage: signetctl [--json] VERB ...\n"
+    "  hash-secret                        read an API key on stdin, print its SHA-256 for the config\n"
+    "  jwks --url BASE                    print the published keys\n"
+    "  token issue --url BASE --profile P --sub S [--aud A] [--ttl T] [--claims JSON]\n"
+    "  keys list|rotate --url BASE        the key ring (an admin client's API key)\n"
+    "  keys revoke KID --url BASE         remove a key from the JWKS and destroy it\n"
+    "  verify --jwks URL [--aud A] [--iss I] [--typ T] TOKEN\n"
+    "Options: --cacert FILE trusts a CA for HTTPS; the API key comes from $SIGNET_API_KEY or\n"
+    "--api-key-file FILE.\n";
+
+}  // namespace signet::ctl
