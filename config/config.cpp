@@ -26,7 +26,7 @@ constexpr std::size_t kMaxConfigBytes = 1 << 20;
 // Fields of the documented config that this version reads but does not implement yet: naming
 // them is an error, so no operator believes a control is in force when it is not.
 constexpr std::array kNotYetSupported = {
-    "tls.key_uri", "tls.client_ca_file", "audit", "limits.requests_per_second_per_client",
+    "tls.key_uri", "audit", "limits.requests_per_second_per_client",
 };
 
 // Walks one JSON object, remembering which members were read so that the rest are reported
@@ -159,6 +159,7 @@ void read_tls(ObjectReader& top, Config& config, const std::filesystem::path& ba
   ObjectReader r(*v, "tls");
   config.tls.cert_file = resolve(base, r.required_string("cert_file"));
   config.tls.key_file = resolve(base, r.required_string("key_file"));
+  if (auto ca = r.string("client_ca_file")) config.tls.client_ca_file = resolve(base, *ca);
   r.finish();
 }
 
@@ -241,10 +242,18 @@ Client read_client(const Json& value, std::size_t index, const Config& config) {
   ObjectReader r(value, "clients[" + std::to_string(index) + "]");
   Client c;
   c.id = r.required_string("id");
-  const std::string hash_hex = r.required_string("api_key_sha256");
-  auto hash = hash_hex.size() == 64 ? hex_to_bytes(hash_hex) : std::nullopt;
-  if (!hash) throw FieldError{r.field("api_key_sha256"), "must be 64 hex digits (signetctl hash-secret)"};
-  c.api_key_sha256 = *hash;
+  if (auto hash_hex = r.string("api_key_sha256")) {
+    auto hash = hash_hex->size() == 64 ? hex_to_bytes(*hash_hex) : std::nullopt;
+    if (!hash) throw FieldError{r.field("api_key_sha256"), "must be 64 hex digits (signetctl hash-secret)"};
+    c.api_key_sha256 = *hash;
+  }
+  if (auto subject = r.string("cert_subject")) {
+    if (config.tls.client_ca_file.empty()) throw FieldError{r.field("cert_subject"), "needs tls.client_ca_file (mTLS)"};
+    c.cert_subject = *subject;
+  }
+  if (c.api_key_sha256.empty() && c.cert_subject.empty()) {
+    throw FieldError{r.field("api_key_sha256"), "or cert_subject is required: a client must be able to prove who it is"};
+  }
   c.profiles = r.strings("profiles");
   for (const auto& p : c.profiles) {
     if (!config.find_profile(p)) throw FieldError{r.field("profiles"), "names an unknown profile \"" + p + "\""};
@@ -271,8 +280,11 @@ void read_clients(ObjectReader& top, Config& config) {
     Client c = read_client((*v)[i], i, config);
     for (const auto& other : config.clients) {
       if (other.id == c.id) throw FieldError{"clients[" + std::to_string(i) + "].id", "repeats \"" + c.id + "\""};
-      if (other.api_key_sha256 == c.api_key_sha256) {
+      if (!c.api_key_sha256.empty() && other.api_key_sha256 == c.api_key_sha256) {
         throw FieldError{"clients[" + std::to_string(i) + "].api_key_sha256", "is the same as client \"" + other.id + "\"'s"};
+      }
+      if (!c.cert_subject.empty() && other.cert_subject == c.cert_subject) {
+        throw FieldError{"clients[" + std::to_string(i) + "].cert_subject", "is the same as client \"" + other.id + "\"'s"};
       }
     }
     config.clients.push_back(std::move(c));

@@ -26,6 +26,7 @@ struct Listen {
 struct Tls {
   std::string cert_file;
   std::string key_file;
+  std::string client_ca_file;  // empty: no mTLS
 };
 
 struct Hsm {
@@ -55,7 +56,8 @@ struct Profile {
 
 struct Client {
   std::string id;
-  std::string api_key_sha256;  // 32 raw bytes
+  std::string api_key_sha256;  // 32 raw bytes; empty for a certificate-only client
+  std::string cert_subject;    // RFC 4514 subject of its mTLS certificate, e.g. "CN=ai-engine"
   std::vector<std::string> profiles;   // names of profiles, in the config's order
   std::vector<std::string> audiences;  // exact, or a prefix ending in '*'
   std::optional<Seconds> max_ttl;

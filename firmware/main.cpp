@@ -78,6 +78,11 @@ Result<http::ServerOptions> server_options(const config::Config& config) {
   auto key = read_file(config.tls.key_file, "tls.key_file", Code::kTls);
   if (!key.ok()) return key.error();
   http::ServerOptions options;
+  if (!config.tls.client_ca_file.empty()) {
+    auto ca = read_file(config.tls.client_ca_file, "tls.client_ca_file", Code::kTls);
+    if (!ca.ok()) return ca.error();
+    options.client_ca_pem = std::move(*ca);
+  }
   options.address = config.listen.address;
   options.port = config.listen.port;
   options.cert_pem = std::move(*cert);

@@ -38,6 +38,7 @@ void add_public_routes(Router& router, const ApiContext& context);
 void add_token_routes(Router& router, const ApiContext& context);
 void add_admin_routes(Router& router, const ApiContext& context);
 void add_verify_routes(Router& router, const ApiContext& context);
+void add_oauth_routes(Router& router, const ApiContext& context);
 
 // "application/json", optionally with parameters such as charset.
 bool is_json_media_type(std::optional<std::string_view> content_type);

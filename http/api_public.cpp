@@ -90,11 +90,16 @@ std::string render_discovery(const config::Config& config) {
   nlohmann::ordered_json doc;
   doc["issuer"] = config.issuer;
   doc["jwks_uri"] = base + "/.well-known/jwks.json";
-  doc["token_endpoint"] = base + "/v1/tokens";
+  doc["token_endpoint"] = base + "/oauth2/token";
+  doc["introspection_endpoint"] = base + "/v1/verify";
+  doc["grant_types_supported"] = {"client_credentials"};
   doc["response_types_supported"] = {"token"};
   doc["subject_types_supported"] = {"public"};
   doc["id_token_signing_alg_values_supported"] = {config.keys.algorithm};
-  doc["token_endpoint_auth_methods_supported"] = {"client_secret_bearer"};
+  doc["token_endpoint_auth_methods_supported"] = {"client_secret_basic", "tls_client_auth"};
+  std::vector<std::string> scopes;
+  for (const auto& profile : config.profiles) scopes.push_back(profile.name);
+  doc["scopes_supported"] = scopes;
   return doc.dump();
 }
 
@@ -117,6 +122,7 @@ std::unique_ptr<Router> make_router(const ApiContext& context) {
   add_token_routes(*router, context);
   add_admin_routes(*router, context);
   add_verify_routes(*router, context);
+  add_oauth_routes(*router, context);
   const Router* table = router.get();
   router->add("GET", "/metrics", [&context, table](const Request&) { return metrics(context, *table); });
   return router;

@@ -97,8 +97,13 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
 }
 
 Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
-  const auto header = request.header("Authorization");
-  const config::Client* client = header ? context.clients.authenticate_bearer(*header) : nullptr;
+  // A presented API key decides alone: a wrong key is refused even over a good certificate.
+  const config::Client* client = nullptr;
+  if (const auto header = request.header("Authorization")) {
+    client = context.clients.authenticate_bearer(*header);
+  } else if (const auto subject = request.peer_subject()) {
+    client = context.clients.authenticate_certificate(*subject);
+  }
   if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
   return client;
 }

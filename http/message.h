@@ -16,7 +16,7 @@ namespace signet::http {
 
 class Request {
  public:
-  enum class Part { kHeader, kQuery };
+  enum class Part { kHeader, kQuery, kPeerSubject };
   using Lookup = std::optional<std::string_view> (*)(const void* context, Part part, std::string_view name);
 
   Request(std::string_view method, std::string_view path, std::string_view body, Lookup lookup, const void* context)
@@ -29,6 +29,9 @@ class Request {
 
   std::optional<std::string_view> header(std::string_view name) const { return lookup_(context_, Part::kHeader, name); }
   std::optional<std::string_view> query(std::string_view name) const { return lookup_(context_, Part::kQuery, name); }
+  // The subject (RFC 4514) of the client certificate, once verified against the configured
+  // client CA for TLS client use; nullopt without mTLS, without a certificate, or when it fails.
+  std::optional<std::string_view> peer_subject() const { return lookup_(context_, Part::kPeerSubject, {}); }
 
  private:
   Lookup lookup_;

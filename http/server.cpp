@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -20,6 +22,7 @@ struct Server::Impl {
   // libmicrohttpd reads these at start; they live as long as the daemon regardless.
   std::string cert_pem;
   SecretString key_pem;
+  std::string client_ca_pem;
 };
 
 namespace {
@@ -31,13 +34,47 @@ constexpr std::size_t kMaxDiscardBytes = 4 << 20;
 
 // What one request accumulates between libmicrohttpd's calls.
 struct PendingRequest {
+  MHD_Connection* connection = nullptr;
   std::string body;
   bool too_large = false;
   std::size_t discarded = 0;
+  std::optional<std::optional<std::string>> peer_subject;  // outer: computed yet
 };
 
+// The client certificate's subject, when GnuTLS verifies it against the client CA (chain,
+// validity period) for TLS client use. libmicrohttpd only asks for the certificate.
+std::optional<std::string> verified_peer_subject(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!info || !info->tls_session) return std::nullopt;
+  auto session = static_cast<gnutls_session_t>(info->tls_session);
+  unsigned count = 0;
+  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session, &count);
+  if (!chain || count == 0) return std::nullopt;
+  gnutls_typed_vdata_st purpose{};
+  purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
+  purpose.data = reinterpret_cast<unsigned char*>(const_cast<char*>(GNUTLS_KP_TLS_WWW_CLIENT));
+  unsigned status = 0;
+  if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status != 0) return std::nullopt;
+  gnutls_x509_crt_t cert = nullptr;
+  if (gnutls_x509_crt_init(&cert) < 0) return std::nullopt;
+  std::optional<std::string> subject;
+  gnutls_datum_t dn{};
+  if (gnutls_x509_crt_import(cert, &chain[0], GNUTLS_X509_FMT_DER) >= 0 && gnutls_x509_crt_get_dn3(cert, &dn, 0) >= 0) {
+    subject.emplace(reinterpret_cast<const char*>(dn.data), dn.size);
+    gnutls_free(dn.data);
+  }
+  gnutls_x509_crt_deinit(cert);
+  return subject;
+}
+
 std::optional<std::string_view> lookup(const void* context, Request::Part part, std::string_view name) {
-  auto* connection = static_cast<MHD_Connection*>(const_cast<void*>(context));
+  auto* pending = static_cast<PendingRequest*>(const_cast<void*>(context));
+  if (part == Request::Part::kPeerSubject) {
+    if (!pending->peer_subject) pending->peer_subject = verified_peer_subject(pending->connection);
+    if (!*pending->peer_subject) return std::nullopt;
+    return std::string_view(**pending->peer_subject);
+  }
+  MHD_Connection* connection = pending->connection;
   const MHD_ValueKind kind = part == Request::Part::kHeader ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND;
   const char* value = nullptr;
   std::size_t size = 0;
@@ -81,6 +118,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   if (!pending) {
     // First call: headers only. Refuse an announced oversized body before reading any of it.
     *request_state = pending = new PendingRequest;
+    pending->connection = connection;
     const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && std::strtoull(length, nullptr, 10) > impl->max_body_bytes) return too_large(connection);
     return MHD_YES;
@@ -101,7 +139,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     return MHD_YES;
   }
   if (pending->too_large) return too_large(connection);
-  const Request request(method, url, pending->body, &lookup, connection);
+  const Request request(method, url, pending->body, &lookup, pending);
   return send(connection, impl->router->dispatch(request));
 }
 
@@ -154,8 +192,25 @@ Status check_tls_material(const std::string& cert_pem, const SecretString& key_p
   return ok_status();
 }
 
+// Whether the client CA file holds at least one certificate GnuTLS can trust.
+Status check_client_ca(const std::string& ca_pem) {
+  gnutls_certificate_credentials_t credentials = nullptr;
+  if (gnutls_certificate_allocate_credentials(&credentials) != GNUTLS_E_SUCCESS) {
+    return make_error(Code::kInternal, "GnuTLS could not allocate credentials");
+  }
+  const gnutls_datum_t ca{reinterpret_cast<unsigned char*>(const_cast<char*>(ca_pem.data())),
+                          static_cast<unsigned>(ca_pem.size())};
+  const int count = gnutls_certificate_set_x509_trust_mem(credentials, &ca, GNUTLS_X509_FMT_PEM);
+  gnutls_certificate_free_credentials(credentials);
+  if (count <= 0) return make_error(Code::kTls, "tls.client_ca_file holds no usable CA certificate");
+  return ok_status();
+}
+
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
   if (auto tls = check_tls_material(options.cert_pem, options.key_pem); !tls.ok()) return tls.error();
+  if (!options.client_ca_pem.empty()) {
+    if (auto ca = check_client_ca(options.client_ca_pem); !ca.ok()) return ca.error();
+  }
   socklen_t address_length = 0;
   auto address = bind_address(options.address, options.port, &address_length);
   if (!address.ok()) return address.error();
@@ -165,6 +220,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
   impl->max_body_bytes = options.max_body_bytes;
   impl->cert_pem = std::move(options.cert_pem);
   impl->key_pem = std::move(options.key_pem);
+  impl->client_ca_pem = std::move(options.client_ca_pem);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   impl->daemon = MHD_start_daemon(
@@ -181,6 +237,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
       MHD_OPTION_STRICT_FOR_CLIENT, 1,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
+      // Last, so that without a client CA the list simply ends here. With one, libmicrohttpd
+      // asks every client for a certificate (without requiring one: API-key clients still
+      // connect), and each request verifies it (verified_peer_subject).
+      impl->client_ca_pem.empty() ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_TRUST, impl->client_ca_pem.c_str(),
       MHD_OPTION_END);
   if (!impl->daemon) {
     return make_error(Code::kInternal, "cannot listen on " + options.address + ":" + std::to_string(options.port) +

@@ -20,21 +20,40 @@ bool starts_with_bearer(std::string_view value) {
 
 }  // namespace
 
-const config::Client* ClientRegistry::authenticate_bearer(std::string_view authorization) const {
-  if (!starts_with_bearer(authorization)) return nullptr;
-  std::string_view key = authorization.substr(7);
-  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+// The client (among those with id `only_id`, or all when empty) whose key hashes like key.
+// Every candidate is compared, always: the work is the same whichever one matches.
+const config::Client* ClientRegistry::match_key(std::string_view key, std::string_view only_id) const {
   if (key.empty() || key.size() > 1024) return nullptr;
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  // Compare against every client, always: the loop's work is the same whichever one matches.
   const config::Client* found = nullptr;
   for (const auto& client : clients_) {
-    const bool match = CRYPTO_memcmp(digest, client.api_key_sha256.data(), sizeof digest) == 0;
+    if (client.api_key_sha256.size() != sizeof digest) continue;  // a certificate-only client
+    const bool match = CRYPTO_memcmp(digest, client.api_key_sha256.data(), sizeof digest) == 0 &&
+                       (only_id.empty() || client.id == only_id);
     found = match ? &client : found;
   }
   OPENSSL_cleanse(digest, sizeof digest);
   return found;
+}
+
+const config::Client* ClientRegistry::authenticate_bearer(std::string_view authorization) const {
+  if (!starts_with_bearer(authorization)) return nullptr;
+  std::string_view key = authorization.substr(7);
+  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+  return match_key(key, {});
+}
+
+const config::Client* ClientRegistry::authenticate_secret(std::string_view id, std::string_view secret) const {
+  if (id.empty()) return nullptr;
+  return match_key(secret, id);
+}
+
+const config::Client* ClientRegistry::authenticate_certificate(std::string_view subject) const {
+  for (const auto& client : clients_) {
+    if (!client.cert_subject.empty() && client.cert_subject == subject) return &client;
+  }
+  return nullptr;
 }
 
 }  // namespace signet::auth

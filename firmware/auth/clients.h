@@ -17,8 +17,14 @@ class ClientRegistry {
   // The client whose API key is the bearer credential in this Authorization header value, or
   // nullptr (no header, another scheme, or no match).
   const config::Client* authenticate_bearer(std::string_view authorization) const;
+  // The client with this id whose API key is secret (HTTP Basic, RFC 6749 §2.3.1), or nullptr.
+  const config::Client* authenticate_secret(std::string_view id, std::string_view secret) const;
+  // The client whose cert_subject is this verified certificate subject, or nullptr.
+  const config::Client* authenticate_certificate(std::string_view subject) const;
 
  private:
+  const config::Client* match_key(std::string_view key, std::string_view only_id) const;
+
   const std::vector<config::Client>& clients_;
 };
 

@@ -3,7 +3,7 @@ and ETag within the refresh interval, and neither makes a duplicate next key."""
 import time
 
 from harness import Signet, split_token, verify
-from rotation import active_kid, admin, check_ring, keys_by_state, quick, replica_of
+from rotation import active_kid, admin, keys_by_state, quick, replica_of, settled_ring
 
 REFRESH = 1.0  # keys.refresh_interval in quick()
 
@@ -56,8 +56,8 @@ def test_two_replicas_serve_one_ring(tmp_path):
             time.sleep(3)
             for daemon in (a, b):
                 assert len(keys_by_state(daemon).get("next", [])) == 1
-            check_ring(a)
-            check_ring(b)
+            settled_ring(a)
+            settled_ring(b)
 
 
 def test_replica_takes_over_when_the_lease_holder_stops(tmp_path):
@@ -72,6 +72,6 @@ def test_replica_takes_over_when_the_lease_holder_stops(tmp_path):
             resp = admin(b, "POST", "/v1/keys/rotate")
             assert resp.json()["rotated"] is True, resp
             assert active_kid(b) != old
-            check_ring(b)
+            settled_ring(b)
         finally:
             b.stop()

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from harness import Signet, split_token, verify
-from rotation import QUICK_TTL, RelyingParty, active_kid, admin, check_ring, keys_by_state, quick
+from rotation import QUICK_TTL, RelyingParty, active_kid, admin, keys_by_state, quick, settled_ring
 
 
 def test_rotations_never_surprise_a_caching_relying_party(tmp_path):
@@ -37,7 +37,7 @@ def test_rotations_never_surprise_a_caching_relying_party(tmp_path):
         assert failures == []
         assert len(signers) >= 4, f"expected at least three rotations, saw signers {signers}"
         assert len(set(signers)) == len(signers), "a retired key signed again"
-        check_ring(daemon)
+        settled_ring(daemon)
         # Retired keys went away once their tokens had expired: the ring stays small.
         assert len(daemon.jwks()["keys"]) <= 4
 
@@ -57,7 +57,7 @@ def test_rotation_by_token_count(tmp_path):
         # Counts are reserved ahead in blocks of limit/20 (here 1), so rotation comes at most one
         # block early, and late by at most what one tick of the rotation job lets through.
         assert 19 <= counts[first] <= 45, counts
-        check_ring(daemon)
+        settled_ring(daemon)
 
 
 def test_admin_rotate_promotes_the_published_next_key(tmp_path):
@@ -73,7 +73,7 @@ def test_admin_rotate_promotes_the_published_next_key(tmp_path):
         assert resp.json()["rotated"] is True
         assert active_kid(daemon) == next_kid
         assert keys_by_state(daemon)["retiring"] == [before]
-        jwks = check_ring(daemon)
+        jwks = settled_ring(daemon)
         # The retired key stays published: a token it signed still verifies.
         verify(old_token, jwks, "ES256", audience="platxa-api")
         assert split_token(daemon.token())[0]["kid"] == next_kid
@@ -98,7 +98,7 @@ def test_revoke_the_active_key(tmp_path):
         resp = admin(daemon, "POST", f"/v1/keys/{victim}/revoke")
         assert resp.status == 200, resp
         assert resp.json()["revoked"] is True
-        jwks = check_ring(daemon)
+        jwks = settled_ring(daemon)
         assert victim not in [k["kid"] for k in jwks["keys"]]
         assert active_kid(daemon) != victim
         # Tokens of the revoked key no longer verify; new ones do.
