@@ -348,7 +348,7 @@ Result<Config> parse(std::string_view text, const std::string& path) {
     read_keys(top, config);
     read_single_duration(top, "jwks", "max_age", config.jwks_max_age);
     read_single_duration(top, "verify", "leeway", config.verify_leeway);
-    if (config.verify_leeway > Seconds(300)) throw FieldError{"verify.leeway", "must be at most 5m"};
+    if (config.verify_leeway > Seconds(60)) throw FieldError{"verify.leeway", "must be at most 60s (RFC 8725 asks for a small skew)"};
     read_profiles(top, config);
     read_clients(top, config);
     config.test_mode = top.boolean("test_mode").value_or(false);
