@@ -10,6 +10,7 @@ inline constexpr const char* kUsage =
     "  keys list|rotate --url BASE        the key ring (an admin client's API key)\n"
     "  keys revoke KID --url BASE         remove a key from the JWKS and destroy it\n"
     "  verify --jwks URL [--aud A] [--iss I] [--typ T] TOKEN\n"
+    "  audit verify FILE                  check the audit ledger's hash chain\n"
     "Options: --cacert FILE trusts a CA for HTTPS; the API key comes from $SIGNET_API_KEY or\n"
     "--api-key-file FILE.\n";
 
