@@ -3,6 +3,7 @@
 // leaves two objects rather than none; read_data then answers deterministically.
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "hsm/operations.h"
 
@@ -28,27 +29,31 @@ Status check_label(std::string_view label) {
 
 Result<std::string> read_data_object(SessionRef& session, std::string_view label) {
   if (Status valid = check_label(label); !valid.ok()) return valid.error();
-  Template match;
-  add_match(match, label);
-  auto found = find_objects(session, match);
-  if (!found.ok()) return found.error();
-  if (found->empty()) {
-    return make_error(Code::kNotFound, "no data object labelled '" + std::string(label) + "'");
+  // A writer in another session may replace the object between our search and our read; the
+  // new one exists before the old one goes, so a second search finds it.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Template match;
+    add_match(match, label);
+    auto found = find_objects(session, match);
+    if (!found.ok()) return found.error();
+    if (found->empty()) {
+      return make_error(Code::kNotFound, "no data object labelled '" + std::string(label) + "'");
+    }
+    // Several objects means a write stopped between its create and its destroy, and either value
+    // is a state the writer could have left. Handles are no guide to age (a module numbers the
+    // objects it finds at start-up as it likes), so pick by content: the greatest value in byte
+    // order. Every process picks the same one, and a caller that starts its record with a
+    // fixed-width big-endian sequence number gets the newest.
+    std::optional<std::string> best;
+    for (CK_OBJECT_HANDLE object : *found) {
+      auto value = get_bytes(session, object, CKA_VALUE);
+      if (!value.ok() && value.error().code == Code::kNotFound) continue;  // replaced meanwhile
+      if (!value.ok()) return value.error();
+      if (!best || *value > *best) best = std::move(*value);
+    }
+    if (best) return std::move(*best);
   }
-  // Several objects means a write stopped between its create and its destroy, and either value
-  // is a state the writer could have left. Handles are no guide to age (a module numbers the
-  // objects it finds at start-up as it likes), so pick by content: the greatest value in byte
-  // order. Every process picks the same one, and a caller that starts its record with a
-  // fixed-width big-endian sequence number gets the newest.
-  std::string best;
-  bool have = false;
-  for (CK_OBJECT_HANDLE object : *found) {
-    auto value = get_bytes(session, object, CKA_VALUE);
-    if (!value.ok()) return value.error();
-    if (!have || *value > best) best = std::move(*value);
-    have = true;
-  }
-  return best;
+  return make_error(Code::kHsmUnavailable, "the data object '" + std::string(label) + "' kept changing while read");
 }
 
 Status write_data_object(SessionRef& session, std::string_view label, std::string_view value) {
@@ -85,10 +90,10 @@ Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(Sessi
   std::map<std::string, std::string> by_label;
   for (CK_OBJECT_HANDLE object : *found) {
     auto label = get_bytes(session, object, CKA_LABEL);
-    if (!label.ok()) return label.error();
-    if (label->compare(0, prefix.size(), prefix) != 0) continue;
-    auto value = get_bytes(session, object, CKA_VALUE);
+    auto value = label.ok() ? get_bytes(session, object, CKA_VALUE) : Result<std::string>(label.error());
+    if (!value.ok() && value.error().code == Code::kNotFound) continue;  // replaced meanwhile
     if (!value.ok()) return value.error();
+    if (label->compare(0, prefix.size(), prefix) != 0) continue;
     auto [it, inserted] = by_label.emplace(std::move(*label), *value);
     if (!inserted && *value > it->second) it->second = std::move(*value);
   }

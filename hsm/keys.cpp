@@ -129,6 +129,7 @@ Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session) {
   std::vector<KeyInfo> keys;
   for (CK_OBJECT_HANDLE handle : *private_keys) {
     auto key = describe_key(session, handle);
+    if (!key.ok() && key.error().code == Code::kNotFound) continue;  // destroyed meanwhile
     if (!key.ok()) return key.error();
     if (key->has_value()) keys.push_back(std::move(**key));
   }

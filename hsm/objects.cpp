@@ -26,11 +26,16 @@ std::string attribute_name(CK_ATTRIBUTE_TYPE type) {
 }
 
 // The two-call pattern: ask for the length, then for the bytes.
+// An object found a moment ago may be destroyed by another session (a replaced data object,
+// a retired key) before its attributes are read: kNotFound lets a listing skip it.
+Error gone(const std::string& what) { return make_error(Code::kNotFound, what + ": the object is gone"); }
+
 Result<std::string> read_attribute(SessionRef& session, CK_OBJECT_HANDLE object,
                                    CK_ATTRIBUTE_TYPE type) {
   std::string what = "C_GetAttributeValue(" + attribute_name(type) + ")";
   CK_ATTRIBUTE attribute{type, nullptr, 0};
   CK_RV rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
+  if (rv == CKR_OBJECT_HANDLE_INVALID) return gone(what);
   if (rv != CKR_OK) return session.fail(what, rv);
   if (attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
     return make_error(Code::kInternal, what + " answered no value");
@@ -38,6 +43,7 @@ Result<std::string> read_attribute(SessionRef& session, CK_OBJECT_HANDLE object,
   std::string value(attribute.ulValueLen, '\0');
   attribute.pValue = value.data();
   rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
+  if (rv == CKR_OBJECT_HANDLE_INVALID) return gone(what);
   if (rv != CKR_OK) return session.fail(what, rv);
   value.resize(attribute.ulValueLen);
   return value;

@@ -53,7 +53,7 @@ class Template {
 Result<std::vector<CK_OBJECT_HANDLE>> find_objects(SessionRef& session, Template& match);
 
 // One attribute's value. Errors keep the CKR_ code, e.g. "C_GetAttributeValue(CKA_ID) failed
-// (CKR_ATTRIBUTE_TYPE_INVALID)".
+// (CKR_ATTRIBUTE_TYPE_INVALID)"; an object destroyed meanwhile is Code::kNotFound.
 Result<std::string> get_bytes(SessionRef& session, CK_OBJECT_HANDLE object,
                               CK_ATTRIBUTE_TYPE type);
 Result<bool> get_bool(SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
