@@ -21,12 +21,15 @@ enum class Code {
   kHsmTokenNotFound,  // no token with the configured label
   kHsmPin,            // wrong, locked or expired PIN; never retried
   kTls,               // TLS material unusable
+  kRateLimited,       // the client asks faster than its limit
+  kAuditUnavailable,  // the audit ledger cannot be written: nothing is issued without a record
   kInternal,          // a bug or an unexpected failure
 };
 
 struct Error {
   Code code;
   std::string message;
+  long retry_after_seconds = 0;  // for kRateLimited: when to come back
 };
 
 template <class T>

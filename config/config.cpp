@@ -23,12 +23,6 @@ struct FieldError {
 
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
-// Fields of the documented config that this version reads but does not implement yet: naming
-// them is an error, so no operator believes a control is in force when it is not.
-constexpr std::array kNotYetSupported = {
-    "tls.key_uri", "audit", "limits.requests_per_second_per_client",
-};
-
 // Walks one JSON object, remembering which members were read so that the rest are reported
 // as unknown.
 class ObjectReader {
@@ -42,9 +36,6 @@ class ObjectReader {
     seen_.insert(std::string(key));
     const auto it = object_->find(std::string(key));
     if (it == object_->end()) return nullptr;
-    if (std::find(kNotYetSupported.begin(), kNotYetSupported.end(), field(key)) != kNotYetSupported.end()) {
-      throw FieldError{field(key), "is not supported by this version of signetd"};
-    }
     return &*it;
   }
 
@@ -155,10 +146,17 @@ void read_listen(ObjectReader& top, Config& config) {
 
 void read_tls(ObjectReader& top, Config& config, const std::filesystem::path& base) {
   const Json* v = top.find("tls");
-  if (!v) throw FieldError{"tls", "is required (cert_file and key_file)"};
+  if (!v) throw FieldError{"tls", "is required (cert_file, and key_file or key_uri)"};
   ObjectReader r(*v, "tls");
   config.tls.cert_file = resolve(base, r.required_string("cert_file"));
-  config.tls.key_file = resolve(base, r.required_string("key_file"));
+  if (auto file = r.string("key_file")) config.tls.key_file = resolve(base, *file);
+  if (auto uri = r.string("key_uri")) config.tls.key_uri = *uri;
+  if (config.tls.key_file.empty() == config.tls.key_uri.empty()) {
+    throw FieldError{"tls.key_file", "exactly one of tls.key_file and tls.key_uri (a PKCS#11 URI) must be set"};
+  }
+  if (!config.tls.key_uri.empty() && config.tls.key_uri.rfind("pkcs11:", 0) != 0) {
+    throw FieldError{"tls.key_uri", "must be a PKCS#11 URI (pkcs11:...)"};
+  }
   if (auto ca = r.string("client_ca_file")) config.tls.client_ca_file = resolve(base, *ca);
   r.finish();
 }
@@ -297,6 +295,9 @@ void read_limits(ObjectReader& top, Config& config) {
   ObjectReader r(*v, "limits");
   if (auto b = r.number("max_body_bytes", 256, 1 << 20)) config.limits.max_body_bytes = *b;
   if (auto c = r.number("max_connections", 1, 65536)) config.limits.max_connections = static_cast<unsigned>(*c);
+  if (auto q = r.number("requests_per_second_per_client", 0, 1000000)) {
+    config.limits.requests_per_second_per_client = static_cast<double>(*q);
+  }
   r.finish();
 }
 
@@ -353,6 +354,11 @@ Result<Config> parse(std::string_view text, const std::string& path) {
     read_clients(top, config);
     config.test_mode = top.boolean("test_mode").value_or(false);
     read_limits(top, config);
+    if (const Json* audit = top.find("audit")) {
+      ObjectReader r(*audit, "audit");
+      config.audit_file = resolve(base, r.required_string("file"));
+      r.finish();
+    }
     top.finish();
   } catch (const FieldError& e) {
     return make_error(Code::kConfig, path + ": " + e.field + " " + e.why);

@@ -25,7 +25,8 @@ struct Listen {
 
 struct Tls {
   std::string cert_file;
-  std::string key_file;
+  std::string key_file;         // exactly one of key_file and key_uri
+  std::string key_uri;          // a PKCS#11 URI: the TLS key stays in the HSM too
   std::string client_ca_file;  // empty: no mTLS
 };
 
@@ -68,6 +69,7 @@ struct Client {
 struct Limits {
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;
+  double requests_per_second_per_client = 0;  // 0: no limit
 };
 
 struct Config {
@@ -83,6 +85,7 @@ struct Config {
   std::vector<Client> clients;
   bool test_mode = false;
   Limits limits;
+  std::string audit_file;  // empty: no audit ledger
 
   const Profile* find_profile(std::string_view name) const;
 };

@@ -15,12 +15,15 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "firmware/audit/ledger.h"
+#include "firmware/limits/rate_limiter.h"
 #include "firmware/auth/clients.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
 #include "http/api.h"
+#include "http/hsm_tls_key.h"
 #include "http/server.h"
 
 namespace signet {
@@ -75,9 +78,12 @@ Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
 Result<http::ServerOptions> server_options(const config::Config& config) {
   auto cert = read_file(config.tls.cert_file, "tls.cert_file", Code::kTls);
   if (!cert.ok()) return cert.error();
-  auto key = read_file(config.tls.key_file, "tls.key_file", Code::kTls);
-  if (!key.ok()) return key.error();
   http::ServerOptions options;
+  if (!config.tls.key_file.empty()) {
+    auto key = read_file(config.tls.key_file, "tls.key_file", Code::kTls);
+    if (!key.ok()) return key.error();
+    options.key_pem = SecretString(std::move(*key));
+  }
   if (!config.tls.client_ca_file.empty()) {
     auto ca = read_file(config.tls.client_ca_file, "tls.client_ca_file", Code::kTls);
     if (!ca.ok()) return ca.error();
@@ -86,7 +92,6 @@ Result<http::ServerOptions> server_options(const config::Config& config) {
   options.address = config.listen.address;
   options.port = config.listen.port;
   options.cert_pem = std::move(*cert);
-  options.key_pem = SecretString(std::move(*key));
   options.max_body_bytes = config.limits.max_body_bytes;
   options.max_connections = config.limits.max_connections;
   return options;
@@ -126,13 +131,41 @@ ring::LifecyclePolicy lifecycle_policy(const config::Config& config) {
   return policy;
 }
 
+// Key events go to the audit ledger beside the tokens. A failed write is logged: the lifecycle
+// step has happened in the token and cannot be undone by the ledger.
+void record(audit::Ledger& ledger, ring::KeyEvent event, const std::string& kid) {
+  audit::Record r;
+  r.kid = kid;
+  switch (event) {
+    case ring::KeyEvent::kGenerated: r.event = audit::Event::kKeyGenerated; break;
+    case ring::KeyEvent::kPromoted: r.event = audit::Event::kKeyPromoted; break;
+    case ring::KeyEvent::kDestroyed: r.event = audit::Event::kKeyDestroyed; break;
+    case ring::KeyEvent::kRevoked: r.event = audit::Event::kKeyRevoked; break;
+  }
+  if (auto written = ledger.append(std::move(r)); !written.ok()) {
+    log::error("audit_key_event_lost", {{"kid", kid}, {"detail", written.error().message}});
+  }
+}
+
+// Proves the TLS key and certificate belong together: from the file, or, with tls.key_uri,
+// from the token, where the key is then served from (after the Hsm's login, which GnuTLS
+// shares: the order hsm_tls_key.h explains).
+Status use_tls_key(const config::Config& config, http::ServerOptions& options) {
+  if (config.tls.key_uri.empty()) return http::check_tls_material(options.cert_pem, options.key_pem);
+  auto key = http::HsmTlsKey::load({config.hsm.module, config.tls.key_uri, options.cert_pem}, "");
+  if (!key.ok()) return key.error();
+  http::HsmTlsKey::serve(std::move(*key));
+  options.key_in_hsm = true;
+  return ok_status();
+}
+
 // --check: everything a start would touch, without changing the token or listening.
 int check(const config::Config& config) {
   auto tls = server_options(config);
   if (!tls.ok()) return fail(tls.error());
-  if (auto usable = http::check_tls_material(tls->cert_pem, tls->key_pem); !usable.ok()) return fail(usable.error());
   auto token = open_hsm(config);
   if (!token.ok()) return fail(token.error());
+  if (auto usable = use_tls_key(config, *tls); !usable.ok()) return fail(usable.error());
   auto keys = (*token)->list_keys();
   if (!keys.ok()) return fail(keys.error());
   std::printf("signetd: %s is valid\n  issuer %s, listen %s:%u, algorithm %s\n  token '%s': %zu Signet key pair(s)\n"
@@ -164,15 +197,25 @@ int serve(const config::Config& config, const sigset_t& signals) {
   auto token = open_hsm(config);
   if (!token.ok()) return fail(token.error());
   hsm::Hsm& hsm = **token;
+  if (auto usable = use_tls_key(config, *options); !usable.ok()) return fail(usable.error());
+
+  std::unique_ptr<audit::Ledger> ledger;
+  if (!config.audit_file.empty()) {
+    auto opened = audit::Ledger::open(config.audit_file);
+    if (!opened.ok()) return fail(opened.error());
+    ledger = std::move(*opened);
+  }
 
   ring::KeyRing ring(hsm, ring_options(config));
   ring::RotationJob rotation(ring, lifecycle_policy(config), &unix_now);
   ring.on_reservation([&rotation] { rotation.wake(); });
+  if (ledger) rotation.on_key_event([&ledger](ring::KeyEvent event, const std::string& kid) { record(*ledger, event, kid); });
   if (auto started = rotation.start(kStartTimeout); !started.ok()) return fail(started.error());
 
-  const issuance::Issuer issuer(config.issuer, ring, hsm, &unix_now);
+  const issuance::Issuer issuer(config.issuer, ring, hsm, ledger.get(), &unix_now);
   const auth::ClientRegistry clients(config.clients);
-  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, http::render_discovery(config)};
+  limits::RateLimiter limiter(config.clients.size(), config.limits.requests_per_second_per_client);
+  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, limiter, http::render_discovery(config)};
   const auto router = http::make_router(context);
   auto server = http::Server::start(std::move(*options), *router);
   if (!server.ok()) return fail(server.error());

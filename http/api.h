@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "firmware/auth/clients.h"
 #include "firmware/issuance/issuer.h"
+#include "firmware/limits/rate_limiter.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
@@ -25,6 +26,7 @@ struct ApiContext {
   hsm::Hsm& hsm;
   const issuance::Issuer& issuer;
   const auth::ClientRegistry& clients;
+  limits::RateLimiter& limiter;  // one bucket per client, by index in config.clients
   std::string discovery_document;  // rendered once at start
 };
 
@@ -43,7 +45,10 @@ void add_oauth_routes(Router& router, const ApiContext& context);
 // "application/json", optionally with parameters such as charset.
 bool is_json_media_type(std::optional<std::string_view> content_type);
 
-// The client a Bearer credential names, or a kUnauthenticated error.
+// The client a Bearer credential (or a verified client certificate) names, within its rate
+// limit: kUnauthenticated or kRateLimited errors.
 Result<const config::Client*> authenticate(const ApiContext& context, const Request& request);
+// The rate limit alone, for routes that authenticate in their own way (OAuth 2.0).
+Status admit(const ApiContext& context, const config::Client& client);
 
 }  // namespace signet::http

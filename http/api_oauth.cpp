@@ -90,6 +90,7 @@ Response token(const ApiContext& context, const Request& request) {
     client = context.clients.authenticate_certificate(*subject);
   }
   if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong credentials");
+  if (auto admitted = admit(context, *client); !admitted.ok()) return error_response(admitted.error());
 
   const auto type = request.header("Content-Type");
   if (!type || type->substr(0, 33) != "application/x-www-form-urlencoded") {
@@ -115,7 +116,7 @@ Response token(const ApiContext& context, const Request& request) {
   if (wanted.profile.empty()) return oauth_error(400, "invalid_scope", "this client may use no profile");
   auto grant = issuance::decide(context.config, *client, std::move(wanted));
   if (!grant.ok()) return oauth_error(400, "invalid_scope", grant.error().message);
-  auto issued = context.issuer.issue(*grant);
+  auto issued = context.issuer.issue(client->id, *grant);
   if (!issued.ok()) return error_response(issued.error());
   log::info("token_issued", {{"client", client->id}, {"profile", grant->profile->name}, {"kid", issued->kid},
                              {"jti", issued->jti}, {"grant", "client_credentials"}});

@@ -47,7 +47,7 @@ Response issue_tokens(const ApiContext& context, const Request& request) {
   if (!parsed.ok()) return error_response(parsed.error());
   auto grant = issuance::decide(context.config, **client, std::move(*parsed));
   if (!grant.ok()) return error_response(grant.error());
-  auto token = context.issuer.issue(*grant);
+  auto token = context.issuer.issue((*client)->id, *grant);
   if (!token.ok()) return error_response(token.error());
   log_issued(**client, *grant, *token);
   return token_answer(*token, *grant);
@@ -73,7 +73,7 @@ Response issue_auth(const ApiContext& context, const Request& request) {
   wanted.sub = (*client)->id;
   auto grant = issuance::decide(context.config, **client, std::move(wanted));
   if (!grant.ok()) return error_response(grant.error());
-  auto token = expired ? context.issuer.issue_expired(*grant) : context.issuer.issue(*grant);
+  auto token = expired ? context.issuer.issue_expired((*client)->id, *grant) : context.issuer.issue((*client)->id, *grant);
   if (!token.ok()) return error_response(token.error());
   log_issued(**client, *grant, *token);
   Response r = json_response(200, nlohmann::json{{"token", token->token}}.dump());
@@ -105,7 +105,17 @@ Result<const config::Client*> authenticate(const ApiContext& context, const Requ
     client = context.clients.authenticate_certificate(*subject);
   }
   if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
+  if (auto admitted = admit(context, *client); !admitted.ok()) return admitted.error();
   return client;
+}
+
+Status admit(const ApiContext& context, const config::Client& client) {
+  const auto index = static_cast<std::size_t>(&client - context.config.clients.data());
+  const auto decision = context.limiter.try_take(index, limits::RateLimiter::Clock::now());
+  if (decision.allowed) return ok_status();
+  Error error = make_error(Code::kRateLimited, "client \"" + client.id + "\" is over its request rate");
+  error.retry_after_seconds = decision.retry_after_seconds;
+  return error;
 }
 
 void add_token_routes(Router& router, const ApiContext& context) {

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -54,6 +55,17 @@ Response error_response(const Error& error) {
     case Code::kHsmPin: {
       log::error("hsm_unavailable", {{"detail", error.message}});
       Response r = error_response(503, "hsm_unavailable", "the HSM cannot sign right now; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case Code::kRateLimited: {
+      Response r = error_response(429, "rate_limited", error.message);
+      r.headers.emplace_back("Retry-After", std::to_string(std::max(1L, error.retry_after_seconds)));
+      return r;
+    }
+    case Code::kAuditUnavailable: {
+      log::error("audit_unavailable", {{"detail", error.message}});
+      Response r = error_response(503, "audit_unavailable", "the audit ledger cannot be written; nothing is issued until it can");
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }

@@ -10,8 +10,10 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "base/log.h"
+#include "http/hsm_tls_key.h"
 
 namespace signet::http {
 
@@ -207,7 +209,9 @@ Status check_client_ca(const std::string& ca_pem) {
 }
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
-  if (auto tls = check_tls_material(options.cert_pem, options.key_pem); !tls.ok()) return tls.error();
+  if (!options.key_in_hsm) {
+    if (auto tls = check_tls_material(options.cert_pem, options.key_pem); !tls.ok()) return tls.error();
+  }
   if (!options.client_ca_pem.empty()) {
     if (auto ca = check_client_ca(options.client_ca_pem); !ca.ok()) return ca.error();
   }
@@ -223,25 +227,36 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
   impl->client_ca_pem = std::move(options.client_ca_pem);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  impl->daemon = MHD_start_daemon(
-      MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, options.port, nullptr, nullptr,
-      &on_request, impl.get(),
-      MHD_OPTION_EXTERNAL_LOGGER, &on_log, nullptr,  // first, so that no message bypasses it
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&*address),
-      MHD_OPTION_HTTPS_MEM_CERT, impl->cert_pem.c_str(),
-      MHD_OPTION_HTTPS_MEM_KEY, impl->key_pem.view().data(),
-      MHD_OPTION_HTTPS_PRIORITIES, kTlsPriorities,
-      MHD_OPTION_THREAD_POOL_SIZE, threads,
-      MHD_OPTION_CONNECTION_LIMIT, options.max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, options.connection_timeout_seconds,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
-      MHD_OPTION_STRICT_FOR_CLIENT, 1,
-      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
-      // Last, so that without a client CA the list simply ends here. With one, libmicrohttpd
-      // asks every client for a certificate (without requiring one: API-key clients still
-      // connect), and each request verifies it (verified_peer_subject).
-      impl->client_ca_pem.empty() ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_TRUST, impl->client_ca_pem.c_str(),
-      MHD_OPTION_END);
+  // The options as a list, since which ones apply depends on the configuration.
+  // libmicrohttpd takes every pointer option as void* and only reads through the const ones.
+  auto pointer = [](const auto* p) { return const_cast<void*>(static_cast<const void*>(p)); };
+  std::vector<MHD_OptionItem> list = {
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), nullptr},  // first: no message bypasses it
+      {MHD_OPTION_SOCK_ADDR, 0, pointer(&*address)},
+      {MHD_OPTION_HTTPS_PRIORITIES, 0, pointer(kTlsPriorities)},
+      {MHD_OPTION_THREAD_POOL_SIZE, threads, nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, options.connection_timeout_seconds, nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
+      {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), nullptr},
+  };
+  if (options.key_in_hsm) {
+    // The key stays in the token: GnuTLS signs each handshake there (hsm_tls_key.h).
+    list.push_back({MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&HsmTlsKey::certificate_callback)});
+  } else {
+    list.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, pointer(impl->cert_pem.c_str())});
+    list.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, pointer(impl->key_pem.view().data())});
+  }
+  if (!impl->client_ca_pem.empty()) {
+    // libmicrohttpd then asks every client for a certificate (without requiring one: API-key
+    // clients still connect); each request verifies it (verified_peer_subject).
+    list.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, pointer(impl->client_ca_pem.c_str())});
+  }
+  list.push_back({MHD_OPTION_END, 0, nullptr});
+  impl->daemon = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, options.port,
+                                  nullptr, nullptr, &on_request, impl.get(), MHD_OPTION_ARRAY, list.data(),
+                                  MHD_OPTION_END);
   if (!impl->daemon) {
     return make_error(Code::kInternal, "cannot listen on " + options.address + ":" + std::to_string(options.port) +
                                            " (address in use, or not allowed)");

@@ -23,6 +23,7 @@ struct ServerOptions {
   std::uint16_t port = 8443;
   std::string cert_pem;
   SecretString key_pem;
+  bool key_in_hsm = false;    // the key was loaded with HsmTlsKey::serve(); key_pem is unused
   std::string client_ca_pem;  // non-empty: ask clients for a certificate (mTLS)
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;

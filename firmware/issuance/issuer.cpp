@@ -15,27 +15,27 @@ std::string new_jti() {
   return jose::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-Result<IssuedToken> Issuer::issue(const Grant& grant) const {
+Result<IssuedToken> Issuer::issue(std::string_view client, const Grant& grant) const {
   // One snapshot for the whole token: header, kid and key handle always belong together.
   const auto snapshot = ring_.snapshot();
   const ring::RingKey* key = snapshot->active();
   if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
   const std::string* header = snapshot->header_for(grant.profile->typ);
   if (!header) return make_error(Code::kInternal, "no header rendered for typ \"" + grant.profile->typ + "\"");
-  return sign(grant, *key, *header, now_());
+  return sign(client, grant, *key, *header, now_());
 }
 
-Result<IssuedToken> Issuer::issue_expired(const Grant& grant) const {
+Result<IssuedToken> Issuer::issue_expired(std::string_view client, const Grant& grant) const {
   const auto snapshot = ring_.snapshot();
   const ring::RingKey* key = snapshot->newest_retiring();
   if (!key) key = snapshot->active();
   if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
   const std::string header = jose::encode_header(key->alg, key->entry.kid, grant.profile->typ);
-  return sign(grant, *key, header, now_() - grant.ttl.count() - 60);
+  return sign(client, grant, *key, header, now_() - grant.ttl.count() - 60);
 }
 
-Result<IssuedToken> Issuer::sign(const Grant& grant, const ring::RingKey& key, const std::string& header,
-                                 std::int64_t issued_at) const {
+Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, const ring::RingKey& key,
+                                 const std::string& header, std::int64_t issued_at) const {
   IssuedToken out;
   out.jti = new_jti();
   if (out.jti.empty()) return make_error(Code::kInternal, "the random number generator failed");
@@ -56,7 +56,8 @@ Result<IssuedToken> Issuer::sign(const Grant& grant, const ring::RingKey& key, c
   payload["type"] = grant.profile->name;
   for (const auto& [name, value] : grant.claims.items()) payload[name] = value;
 
-  jose::begin_compact(header, payload.dump(), out.token);
+  const std::string claims = payload.dump();
+  jose::begin_compact(header, claims, out.token);
   unsigned char signature[512];
   const auto started = std::chrono::steady_clock::now();
   auto length = hsm_.sign(key.ref, out.token, signature, sizeof signature);
@@ -66,6 +67,20 @@ Result<IssuedToken> Issuer::sign(const Grant& grant, const ring::RingKey& key, c
   }
   stats_->sign_latency[static_cast<int>(key.alg)].observe(std::chrono::steady_clock::now() - started);
   jose::finish_compact(std::string_view(reinterpret_cast<const char*>(signature), *length), out.token);
+  if (ledger_) {
+    audit::Record record;
+    record.client = std::string(client);
+    record.profile = grant.profile->name;
+    record.sub = grant.sub;
+    record.aud = grant.aud;
+    record.kid = out.kid;
+    record.jti = out.jti;
+    record.exp = out.expires_at;
+    record.claims_json = claims;  // only its digest is written
+    if (auto written = ledger_->append(std::move(record)); !written.ok()) {
+      return make_error(Code::kAuditUnavailable, written.error().message);  // the token is dropped unseen
+    }
+  }
   return out;
 }
 

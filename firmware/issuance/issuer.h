@@ -10,6 +10,7 @@
 
 #include "base/histogram.h"
 #include "base/result.h"
+#include "firmware/audit/ledger.h"
 #include "firmware/issuance/policy.h"
 #include "firmware/ring/key_ring.h"
 #include "hsm/hsm.h"
@@ -28,23 +29,26 @@ class Issuer {
  public:
   using WallClock = std::function<std::int64_t()>;  // Unix seconds
 
-  Issuer(std::string issuer, ring::KeyRing& ring, hsm::Hsm& hsm, WallClock now)
-      : issuer_(std::move(issuer)), ring_(ring), hsm_(hsm), now_(std::move(now)) {}
+  // ledger may be null (no audit.file): then tokens are issued without a record.
+  Issuer(std::string issuer, ring::KeyRing& ring, hsm::Hsm& hsm, audit::Ledger* ledger, WallClock now)
+      : issuer_(std::move(issuer)), ring_(ring), hsm_(hsm), ledger_(ledger), now_(std::move(now)) {}
 
   // Signs with the active key, once the token records that a token with this exp may exist.
   // Errors: kHsmUnavailable when the token cannot sign or record now, or the ring has no
   // active key yet.
-  Result<IssuedToken> issue(const Grant& grant) const;
+  // With a ledger, the token is handed out only once its record is written (else
+  // kAuditUnavailable).
+  Result<IssuedToken> issue(std::string_view client, const Grant& grant) const;
   // A token that expired a minute ago, signed by the newest retiring key (the active one
   // while none retires): what relying parties need to test their rejection of old tokens.
-  Result<IssuedToken> issue_expired(const Grant& grant) const;
+  Result<IssuedToken> issue_expired(std::string_view client, const Grant& grant) const;
 
   // Prometheus lines: signing latency per algorithm, HSM errors.
   void render_metrics(std::string& out) const;
 
  private:
-  Result<IssuedToken> sign(const Grant& grant, const ring::RingKey& key, const std::string& header,
-                           std::int64_t issued_at) const;
+  Result<IssuedToken> sign(std::string_view client, const Grant& grant, const ring::RingKey& key,
+                           const std::string& header, std::int64_t issued_at) const;
 
   struct Stats {
     LatencyHistogram sign_latency[4];  // by jose::Alg
@@ -54,6 +58,7 @@ class Issuer {
   std::string issuer_;
   ring::KeyRing& ring_;
   hsm::Hsm& hsm_;
+  audit::Ledger* ledger_;
   WallClock now_;
   std::unique_ptr<Stats> stats_ = std::make_unique<Stats>();
 };

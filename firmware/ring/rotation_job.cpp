@@ -137,6 +137,7 @@ Result<RecordEntry> RotationJob::generate(KeyState state, std::int64_t now) {
   entry.created_at = now;
   entry.activated_at = state == KeyState::kActive ? now : 0;
   log::info("key_generated", {{"kid", entry.kid}, {"alg", entry.alg}, {"state", state_name(state)}});
+  if (on_event_) on_event_(KeyEvent::kGenerated, entry.kid);
   return entry;
 }
 
@@ -214,6 +215,7 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
       }
       if (auto committed = commit(record, "after_promote"); !committed.ok()) return committed;
       log::info("key_promoted", {{"kid", decision.kid}, {"retiring", retired}, {"reason", decision.reason}});
+      if (on_event_) on_event_(KeyEvent::kPromoted, decision.kid);
       return ok_status();
     }
     case Step::kDestroy: {
@@ -225,6 +227,7 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
       if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
       failpoint("after_destroy");
       log::info("key_destroyed", {{"kid", decision.kid}, {"reason", decision.reason}});
+      if (on_event_) on_event_(KeyEvent::kDestroyed, decision.kid);
       return ok_status();
     }
   }
@@ -256,6 +259,7 @@ Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int6
   if (auto committed = commit(record, "after_record_revoke"); !committed.ok()) return committed;
   if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
   log::warn("key_revoked", {{"kid", kid}, {"detail", "removed from the JWKS and destroyed in the token"}});
+  if (on_event_) on_event_(KeyEvent::kRevoked, kid);
   return ok_status();
 }
 

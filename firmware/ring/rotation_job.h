@@ -28,6 +28,9 @@ namespace signet::ring {
 
 inline constexpr std::string_view kRequestLabelPrefix = "signet:request:";
 
+// What the lifecycle did to a key, for the audit ledger.
+enum class KeyEvent { kGenerated, kPromoted, kDestroyed, kRevoked };
+
 class RotationJob {
  public:
   using WallClock = std::function<std::int64_t()>;  // Unix seconds
@@ -46,6 +49,8 @@ class RotationJob {
   Status request_revocation(const std::string& kid);
   // Runs a tick soon (a request, or a count limit reached).
   void wake();
+  // Told of every step done in the token (from the job's thread). Set once, before start().
+  void on_key_event(std::function<void(KeyEvent, const std::string& kid)> listener) { on_event_ = std::move(listener); }
   // Blocks until this replica has finished `ticks` more ticks, or the timeout passes.
   void wait_ticks(int ticks, std::chrono::milliseconds timeout);
 
@@ -76,6 +81,7 @@ class RotationJob {
   bool woken_ = false;
   std::uint64_t ticks_ = 0;
   std::string held_reason_;
+  std::function<void(KeyEvent, const std::string&)> on_event_;
   std::thread thread_;
 };
 

@@ -107,7 +107,10 @@ TEST(Config, RefusesInconsistentSettings) {
       {"clients[0].claims", [](Json& j) { j["clients"][0]["claims"] = {"exp"}; }},
       {"clients[0].audiences", [](Json& j) { j["clients"][0]["audiences"] = {"a*b"}; }},
       {"clients[1].profiles", [](Json& j) { j["clients"][1]["admin"] = false; }},
-      {"tls.key_uri", [](Json& j) { j["tls"]["key_uri"] = "pkcs11:token=signet"; }},
+      {"tls.key_file", [](Json& j) { j["tls"]["key_uri"] = "pkcs11:token=signet"; }},
+      {"tls.key_file", [](Json& j) { j["tls"].erase("key_file"); }},
+      {"tls.key_uri", [](Json& j) { j["tls"].erase("key_file"); j["tls"]["key_uri"] = "/etc/key.pem"; }},
+      {"clients[1].cert_subject", [](Json& j) { j["clients"][1]["cert_subject"] = "CN=ops"; }},
       {"verify.leeway", [](Json& j) { j["verify"]["leeway"] = "1h"; }},
       {"test_mode", [](Json& j) { j["test_mode"] = "yes"; }},
   };

@@ -151,10 +151,10 @@ TEST(Issuer, SignsClaimsWithTheActiveKey) {
   KeyRing ring(hsm, es256());
   RotationJob job(ring, quick_policy(), &fixed_now);
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
-  const issuance::Issuer issuer("https://signet.test", ring, hsm, [] { return std::int64_t{5000}; });
+  const issuance::Issuer issuer("https://signet.test", ring, hsm, nullptr, [] { return std::int64_t{5000}; });
   const config::Profile profile{"access", config::Seconds(600), "api", "at+jwt"};
   issuance::Grant grant{&profile, "alice", "api", config::Seconds(600), nlohmann::ordered_json{{"roles", {"a"}}}};
-  auto token = issuer.issue(grant);
+  auto token = issuer.issue("webapp", grant);
   ASSERT_TRUE(token.ok()) << token.error().message;
   EXPECT_EQ(token->expires_at, 5600);
   EXPECT_EQ(token->kid, ring.snapshot()->active()->entry.kid);
@@ -167,10 +167,10 @@ TEST(Issuer, SignsClaimsWithTheActiveKey) {
   EXPECT_EQ(payload.dump(),
             R"({"iss":"https://signet.test","sub":"alice","aud":"api","iat":5000,"nbf":5000,"exp":5600,"jti":")" +
                 token->jti + R"(","type":"access","roles":["a"]})");
-  EXPECT_NE(issuer.issue(grant)->jti, token->jti);
+  EXPECT_NE(issuer.issue("webapp", grant)->jti, token->jti);
 
   hsm.fail_sign = true;
-  const auto failed = issuer.issue(grant);
+  const auto failed = issuer.issue("webapp", grant);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, Code::kHsmUnavailable);
 }

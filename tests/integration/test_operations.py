@@ -1,0 +1,129 @@
+"""Operations around issuance: per-client rate limits (429 with Retry-After), the audit ledger
+(one chained line per token and key event, checked by signetctl audit verify, and issuance
+refused with 503 while the ledger cannot be written), and the TLS server key kept in the HSM."""
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from harness import MODULE, SIGNETCTL, TOKEN_LABEL, Signet, run, split_token, verify
+
+
+def audit_verify(path, *args):
+    return subprocess.run([SIGNETCTL, "audit", "verify", str(path), *args], capture_output=True, text=True, timeout=30)
+
+
+def test_burst_beyond_the_rate_is_429_with_retry_after(tmp_path):
+    daemon = Signet(tmp_path / "s")
+    daemon.config["limits"]["requests_per_second_per_client"] = 5
+    with daemon:
+        conn = daemon.connection()
+        statuses = [daemon.issue(conn=conn).status for _ in range(12)]
+        assert statuses[:5] == [200] * 5, statuses
+        assert 429 in statuses, statuses
+        resp = daemon.issue(conn=conn)
+        assert resp.status == 429 and resp.json()["error"] == "rate_limited"
+        assert int(resp.headers["Retry-After"]) >= 1
+        # Other clients have buckets of their own, and the JWKS is not limited.
+        assert daemon.issue("limited").status == 200
+        assert all(daemon.get("/.well-known/jwks.json").status == 200 for _ in range(20))
+        time.sleep(1.2)
+        assert daemon.issue(conn=conn).status == 200
+        assert 'route="POST /v1/tokens",status="429"' in daemon.get("/metrics").text
+
+
+@pytest.fixture
+def audited(tmp_path):
+    daemon = Signet(tmp_path / "s")
+    daemon.config["audit"] = {"file": "audit.log"}
+    yield daemon
+    if daemon.proc is not None:
+        daemon.stop()
+
+
+def test_every_token_and_key_event_has_a_chained_record(audited):
+    with audited as daemon:
+        tokens = [daemon.token(claims={"user_id": i}) for i in range(20)]
+    log = daemon.dir / "audit.log"
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    issued = [l for l in lines if l["event"] == "token_issued"]
+    assert [l["jti"] for l in issued] == [split_token(t)[1]["jti"] for t in tokens]
+    assert {l["event"] for l in lines} >= {"token_issued", "key_generated"}
+    text = log.read_text()
+    for token in tokens:
+        assert token.split(".")[2] not in text and token.split(".")[1] not in text  # never the token
+    assert daemon.pin not in text and daemon.keys["webapp"] not in text
+    ok = audit_verify(log)
+    assert ok.returncode == 0 and "chain intact" in ok.stdout, ok.stderr
+
+
+@pytest.mark.parametrize("damage", ["edit", "delete"])
+def test_an_edited_or_deleted_line_breaks_the_chain(audited, damage):
+    with audited as daemon:
+        for _ in range(5):
+            daemon.token()
+    log = daemon.dir / "audit.log"
+    lines = log.read_text().splitlines(keepends=True)
+    if damage == "edit":
+        lines[2] = lines[2].replace('"sub":"alice"', '"sub":"mallory"')
+    else:
+        del lines[2]
+    log.write_text("".join(lines))
+    broken = audit_verify(log, "--json")
+    assert broken.returncode == 1
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False and report["broken_line"] in (3, 4), report
+
+
+def test_issuance_is_refused_while_the_ledger_cannot_be_written(audited, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        audited.config["audit"] = {"file": str(small / "audit.log")}
+        with audited as daemon:
+            assert daemon.issue().status == 200
+            filler = small / "filler"
+            subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k", "count=64"], capture_output=True)
+            # The ledger's last page may still have room for a few lines; then no more.
+            statuses = []
+            for _ in range(40):
+                resp = daemon.issue()
+                statuses.append(resp.status)
+                if resp.status != 200:
+                    break
+            assert resp.status == 503 and resp.json()["error"] == "audit_unavailable", (statuses, resp)
+            assert "Retry-After" in resp.headers
+            # Publication and verification stay up.
+            assert daemon.get("/.well-known/jwks.json").status == 200
+            filler.unlink()
+            resp = daemon.issue()
+            assert resp.status == 200, resp
+        assert audit_verify(small / "audit.log").returncode == 0
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)
+
+
+def test_tls_server_key_lives_in_the_token(tmp_path):
+    daemon = Signet(tmp_path / "s")
+    env = daemon.env()
+    out = run(["pkcs11-tool", "--module", MODULE, "--token-label", TOKEN_LABEL, "--login", "--pin", daemon.pin,
+               "--keypairgen", "--key-type", "EC:prime256v1", "--label", "tls", "--id", "7115"], env=env).stdout
+    assert "never extractable" in out
+    template = daemon.dir / "tls.tmpl"
+    template.write_text('cn = "127.0.0.1"\nip_address = "127.0.0.1"\nexpiration_days = 2\ntls_www_server\nsigning_key\n')
+    uri = f"pkcs11:token={TOKEN_LABEL};object=tls"
+    run(["certtool", "--generate-self-signed", "--provider", MODULE,
+         "--load-privkey", f"{uri};type=private;pin-value={daemon.pin}", "--load-pubkey", f"{uri};type=public",
+         "--template", str(template), "--outfile", str(daemon.dir / "tls-hsm.crt")], env=env)
+    daemon.config["tls"] = {"cert_file": "tls-hsm.crt", "key_uri": f"{uri};type=private"}
+    daemon.ca = daemon.dir / "tls-hsm.crt"  # self-signed: the client trusts it directly
+    shutil.rmtree(daemon.dir / "tls")  # no TLS private key on disk at all
+    with daemon:
+        token = daemon.token()
+        verify(token, daemon.jwks(), "ES256", audience="platxa-api")
+        assert daemon.run_signetd("--check").returncode == 0
+    assert not any(p.suffix == ".key" for p in daemon.dir.rglob("*"))
