@@ -47,6 +47,15 @@ MATRIX = [
 @pytest.mark.parametrize("failpoint,trigger", MATRIX, ids=[m[0] for m in MATRIX])
 def test_kill_at_failpoint_then_restart_repairs(tmp_path, monkeypatch, failpoint, trigger):
     daemon = quick(Signet(tmp_path / "s"), rotate_every="1h")
+    try:
+        crash_and_restart(daemon, monkeypatch, failpoint, trigger)
+    finally:
+        if daemon.proc is not None:  # a failed check must not leave a daemon behind
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+def crash_and_restart(daemon, monkeypatch, failpoint, trigger):
     monkeypatch.setenv("SIGNET_FAILPOINT", failpoint)
     before = None
     if trigger is None:
@@ -66,16 +75,14 @@ def test_kill_at_failpoint_then_restart_repairs(tmp_path, monkeypatch, failpoint
 
     monkeypatch.delenv("SIGNET_FAILPOINT")
     daemon.start()
-    try:
-        jwks = settled_ring(daemon)
-        if before is not None and trigger not in (trigger_revocation, trigger_destruction):
-            verify(before, jwks, "ES256", audience="platxa-api")
-        if trigger is trigger_revocation:
-            assert revoked not in [k["kid"] for k in jwks["keys"]]
-        token = daemon.token()
-        assert split_token(token)[0]["kid"] == active_kid(daemon)
-        verify(token, jwks, "ES256", audience="platxa-api")
-        assert len(keys_by_state(daemon).get("next", [])) <= 1
-        print(f"crash matrix: {failpoint}: repaired, {len(jwks['keys'])} published keys")
-    finally:
-        daemon.stop()
+    jwks = settled_ring(daemon)
+    if before is not None and trigger not in (trigger_revocation, trigger_destruction):
+        verify(before, jwks, "ES256", audience="platxa-api")
+    if trigger is trigger_revocation:
+        assert revoked not in [k["kid"] for k in jwks["keys"]]
+    token = daemon.token()
+    assert split_token(token)[0]["kid"] == active_kid(daemon)
+    verify(token, jwks, "ES256", audience="platxa-api")
+    assert len(keys_by_state(daemon).get("next", [])) <= 1
+    print(f"crash matrix: {failpoint}: repaired, {len(jwks['keys'])} published keys")
+    daemon.stop()
