@@ -43,8 +43,11 @@ Response jwks(const ApiContext& context, const Request& request) {
 }
 
 Response readiness(const ApiContext& context) {
-  if (auto health = context.hsm.check_health(); !health.ok()) {
-    Response r = json_response(503, nlohmann::json{{"status", "unavailable"}, {"reason", "the HSM does not answer"}}.dump());
+  const char* reason = nullptr;
+  if (!context.hsm.check_health().ok()) reason = "the HSM does not answer";
+  else if (!context.ring.snapshot()->active()) reason = "the key ring has no active key";
+  if (reason) {
+    Response r = json_response(503, nlohmann::json{{"status", "unavailable"}, {"reason", reason}}.dump());
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
