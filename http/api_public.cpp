@@ -26,11 +26,11 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-Response jwks(const ApiContext& context, const Request& request) {
+Response jwks(const ApiContext& context, const std::string& cache_control, const Request& request) {
   const auto snapshot = context.ring.snapshot();
   Response r;
   r.headers.emplace_back("ETag", snapshot->etag);
-  r.headers.emplace_back("Cache-Control", "public, max-age=" + std::to_string(context.config.jwks_max_age.count()));
+  r.headers.emplace_back("Cache-Control", cache_control);
   const auto if_none_match = request.header("If-None-Match");
   if (if_none_match && etag_matches(*if_none_match, snapshot->etag)) {
     r.status = 304;
@@ -108,11 +108,13 @@ std::string render_discovery(const config::Config& config) {
 
 void add_public_routes(Router& router, const ApiContext& context) {
   const auto* c = &context;
-  router.add("GET", "/.well-known/jwks.json", [c](const Request& r) { return jwks(*c, r); });
-  router.add("GET", "/jwks", [c](const Request& r) { return jwks(*c, r); });
-  router.add("GET", "/.well-known/openid-configuration", [c](const Request&) {
+  // Never longer than the ring's pre-publication: a cached JWKS always holds the next signer.
+  const std::string cache_control = "public, max-age=" + std::to_string(context.config.jwks_max_age.count());
+  router.add("GET", "/.well-known/jwks.json", [c, cache_control](const Request& r) { return jwks(*c, cache_control, r); });
+  router.add("GET", "/jwks", [c, cache_control](const Request& r) { return jwks(*c, cache_control, r); });
+  router.add("GET", "/.well-known/openid-configuration", [c, cache_control](const Request&) {
     Response r = json_response(200, c->discovery_document);
-    r.headers.emplace_back("Cache-Control", "public, max-age=" + std::to_string(c->config.jwks_max_age.count()));
+    r.headers.emplace_back("Cache-Control", cache_control);
     return r;
   });
   router.add("GET", "/healthz", [](const Request&) { return json_response(200, R"({"status":"ok"})"); });
