@@ -1,0 +1,15 @@
+# signet_pytest(NAME FILE): registers one pytest file as a CTest test, run by Debian's python3
+# (it has python3-pytest and python3-jwt from tools/install-deps, unlike a python3 that may come
+# first on PATH), with the programs under test in SIGNETD and SIGNETCTL (see harness.py).
+function(signet_pytest name file)
+  if(TARGET signetd AND TARGET signetctl)
+    set(programs "SIGNETD=$<TARGET_FILE:signetd>;SIGNETCTL=$<TARGET_FILE:signetctl>")
+  else()
+    set(programs "SIGNETD=${CMAKE_BINARY_DIR}/bin/signetd;SIGNETCTL=${CMAKE_BINARY_DIR}/bin/signetctl")
+  endif()
+  # Each file its own temp root in the build folder: parallel runs never share or prune it.
+  add_test(NAME ${name}
+           COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --basetemp=${CMAKE_CURRENT_BINARY_DIR}/tmp-${name} ${file}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${programs}" TIMEOUT 600)
+endfunction()
