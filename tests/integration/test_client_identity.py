@@ -1,7 +1,6 @@
 """Client identity: mTLS clients mapped by certificate subject beside API-key clients, and the
 OAuth 2.0 client credentials grant checked with a real OAuth2 client library."""
 import base64
-import ssl
 
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
