@@ -107,9 +107,7 @@ std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vecto
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
   // The same bytes give the same ETag on every replica: it depends on nothing but the body.
-  snap->etag = "\"";
-  jose::base64url_encode_to(std::string_view(reinterpret_cast<const char*>(digest), 18), snap->etag);
-  snap->etag += '"';
+  snap->etag = "\"" + jose::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), 18)) + "\"";
   snap->jwks_body = std::move(body);
   // Verified with the same library relying parties use, from the bytes they would fetch.
   snap->verifier_keys = verify::KeySet::from_jwks_json(snap->jwks_body).keys;

@@ -4,8 +4,7 @@
 # signet_build [TARGET...]: configures build/ and builds the targets (all without any), -j2.
 # Quiet when it works; on failure, the errors and where the whole log is. The build type is
 # $SIGNET_BUILD_TYPE, by default RelWithDebInfo: optimised (-O2) with symbols for backtraces,
-# the project's own default. Not Release: at -O3 GCC 12 raises false -Wrestrict warnings in
-# std::string code, which -Werror turns into build failures.
+# the project's own default.
 signet_build() {
   local log targets=()
   log=$(mktemp /tmp/signet-build.XXXXXX)
