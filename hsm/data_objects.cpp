@@ -104,12 +104,7 @@ Status destroy_data_objects(SessionRef& session, std::string_view label) {
   if (Status valid = check_label(label); !valid.ok()) return valid;
   Template match;
   add_match(match, label);
-  auto found = find_objects(session, match);
-  if (!found.ok()) return found.error();
-  for (CK_OBJECT_HANDLE object : *found) {
-    if (Status destroyed = destroy_object(session, object); !destroyed.ok()) return destroyed;
-  }
-  return ok_status();
+  return destroy_matching(session, match);
 }
 
 }  // namespace signet::hsm

@@ -146,11 +146,7 @@ Status destroy_key_pair(SessionRef& session, std::string_view id) {
   for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     Template match;
     match.add_ulong(CKA_CLASS, object_class).add_bytes(CKA_ID, id).add_bytes(CKA_LABEL, label);
-    auto found = find_objects(session, match);
-    if (!found.ok()) return found.error();
-    for (CK_OBJECT_HANDLE object : *found) {
-      if (Status destroyed = destroy_object(session, object); !destroyed.ok()) return destroyed;
-    }
+    if (Status destroyed = destroy_matching(session, match); !destroyed.ok()) return destroyed;
   }
   return ok_status();
 }

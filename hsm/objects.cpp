@@ -139,4 +139,13 @@ Status destroy_object(SessionRef& session, CK_OBJECT_HANDLE object) {
   return session.fail("C_DestroyObject", rv);
 }
 
+Status destroy_matching(SessionRef& session, Template& match) {
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  for (CK_OBJECT_HANDLE object : *found) {
+    if (Status destroyed = destroy_object(session, object); !destroyed.ok()) return destroyed;
+  }
+  return ok_status();
+}
+
 }  // namespace signet::hsm

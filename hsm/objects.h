@@ -64,5 +64,7 @@ Result<std::vector<CK_MECHANISM_TYPE>> get_mechanisms(SessionRef& session,
 
 // C_DestroyObject; an object that is already gone counts as destroyed.
 Status destroy_object(SessionRef& session, CK_OBJECT_HANDLE object);
+// Destroys every object matching the template.
+Status destroy_matching(SessionRef& session, Template& match);
 
 }  // namespace signet::hsm
