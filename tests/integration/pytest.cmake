@@ -13,3 +13,14 @@ function(signet_pytest name file)
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${programs}" TIMEOUT 600)
 endfunction()
+
+# signet_pytest_folder(PREFIX): one CTest test PREFIX.<topic> per test_<topic>.py file in the
+# calling folder; a new file is picked up at the next configure.
+function(signet_pytest_folder prefix)
+  file(GLOB test_files CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_*.py)
+  foreach(file IN LISTS test_files)
+    get_filename_component(topic ${file} NAME_WE)
+    string(REGEX REPLACE "^test_" "" topic ${topic})
+    signet_pytest(${prefix}.${topic} ${file})
+  endforeach()
+endfunction()
