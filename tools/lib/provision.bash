@@ -49,6 +49,45 @@ dev_tls() {
   )
 }
 
+# dev_client_ca DIR: a CA for mTLS clients (DIR/clients-ca.crt, DIR/clients-ca.key), EC P-256,
+# made only if missing. It is not the server's dev CA: tls.client_ca_file trusts whatever its CA
+# signs as a client, and the server's CA has no business vouching for clients.
+dev_client_ca() {
+  local dir=$1
+  [[ -f $dir/clients-ca.crt && -f $dir/clients-ca.key ]] && return 0
+  mkdir -p "$dir"
+  (
+    umask 077
+    cd "$dir" || exit 1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 825 \
+      -keyout clients-ca.key -out clients-ca.crt -subj "/CN=Signet dev client CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    chmod 644 clients-ca.crt
+  )
+}
+
+# dev_client_cert DIR NAME CN: a client certificate DIR/NAME.crt and its key DIR/NAME.key (0600)
+# with subject CN=CN, signed by DIR's client CA (dev_client_ca), made only if missing. It carries
+# extendedKeyUsage=clientAuth because signetd verifies the chain for TLS client use and refuses a
+# certificate without that purpose. signetd compares the subject in RFC 4514 form: "CN=<CN>".
+dev_client_cert() {
+  local dir=$1 name=$2 cn=$3
+  [[ -f $dir/$name.crt && -f $dir/$name.key ]] && return 0
+  dev_client_ca "$dir"
+  (
+    umask 077
+    cd "$dir" || exit 1
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+      -keyout "$name.key" -out "$name.csr" -subj "/CN=$cn" 2>/dev/null
+    printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
+      'extendedKeyUsage=clientAuth' 'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' >"$name.ext"
+    openssl x509 -req -in "$name.csr" -CA clients-ca.crt -CAkey clients-ca.key \
+      -set_serial "0x$(openssl rand -hex 16)" -sha256 -days 825 -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+    rm -f "$name.csr" "$name.ext"
+    chmod 644 "$name.crt"
+  )
+}
+
 # new_secret: a random API key, 32 bytes in hex: nothing in it that a shell or a command line
 # could take for something else (base64url may start with "-").
 new_secret() {

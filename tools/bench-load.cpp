@@ -1,0 +1,211 @@
+// bench_load: a small HTTPS load generator for tools/bench, like `wrk -tT -cC --latency` but
+// able to present a TLS client certificate (wrk cannot), so that an mTLS client and an API-key
+// client are measured by the same tool and differ only in how they authenticate.
+//
+// T threads each drive C/T keep-alive connections with libcurl's multi interface: every
+// connection has one request in flight at a time, and the next request goes out on it as soon
+// as the answer is in (closed loop, as wrk does). Latency is measured per request from the
+// moment it is queued to the moment its answer is complete. A measurement, not a test.
+//
+// Usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'Name: value']...
+//                   [--data BODY] [--threads T] [--connections C] [--duration SECONDS]
+// With --data the request is a POST of BODY, otherwise a GET. Prints one line:
+//   requests=N rps=R p50=X p99=Y non2xx=N errors=N connects=N seconds=S
+// where errors are transport failures (no HTTP answer) and connects is how many connections
+// were opened in all (C when keep-alive held). Exit 0 when at least one request completed.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string url, cacert, cert, key, data;
+  std::vector<std::string> headers;
+  bool post = false;
+  int threads = 2;
+  int connections = 32;
+  double seconds = 8;
+};
+
+struct ThreadResult {
+  std::vector<double> latencies_us;
+  long non2xx = 0;
+  long errors = 0;
+  long connects = 0;
+};
+
+// The first transport error, printed once so that a failing run says why.
+std::once_flag first_error;
+
+std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr, "bench_load: %s\n", why);
+  std::fprintf(stderr,
+               "usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'N: v']...\n"
+               "                  [--data BODY] [--threads T] [--connections C] [--duration SECONDS]\n");
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+    const char* value = argv[++i];
+    if (arg == "--url") o.url = value;
+    else if (arg == "--cacert") o.cacert = value;
+    else if (arg == "--cert") o.cert = value;
+    else if (arg == "--key") o.key = value;
+    else if (arg == "--header") o.headers.emplace_back(value);
+    else if (arg == "--data") o.data = value, o.post = true;
+    else if (arg == "--threads") o.threads = std::atoi(value);
+    else if (arg == "--connections") o.connections = std::atoi(value);
+    else if (arg == "--duration") o.seconds = std::atof(value);
+    else usage(("unknown option " + arg).c_str());
+  }
+  if (o.url.empty()) usage("--url is required");
+  if (o.cert.empty() != o.key.empty()) usage("--cert and --key go together");
+  if (o.threads < 1 || o.connections < o.threads || o.seconds <= 0) usage("bad --threads, --connections or --duration");
+  return o;
+}
+
+// One thread: `connections` requests in flight on as many keep-alive connections until the deadline.
+void drive(const Options& o, curl_slist* headers, int connections, Clock::time_point deadline, ThreadResult& out) {
+  CURLM* multi = curl_multi_init();
+  // At most one connection per easy handle: the pool does not grow beyond what was asked.
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections));
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
+  std::vector<CURL*> easies(connections);
+  std::vector<Clock::time_point> started(connections);
+  std::vector<char> error_text(CURL_ERROR_SIZE * connections);
+  for (int i = 0; i < connections; ++i) {
+    CURL* e = easies[i] = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, o.url.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, reinterpret_cast<void*>(static_cast<std::intptr_t>(i)));
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, &error_text[CURL_ERROR_SIZE * i]);
+    if (o.post) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, o.data.c_str());  // o outlives every transfer
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(o.data.size()));
+    }
+    if (!o.cacert.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.cacert.c_str());
+    if (!o.cert.empty()) {
+      curl_easy_setopt(e, CURLOPT_SSLCERT, o.cert.c_str());
+      curl_easy_setopt(e, CURLOPT_SSLKEY, o.key.c_str());
+    }
+    started[i] = Clock::now();
+    curl_multi_add_handle(multi, e);
+  }
+
+  int running = connections;
+  while (running > 0) {
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      void* p = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
+      const auto i = static_cast<int>(reinterpret_cast<std::intptr_t>(p));
+      const auto now = Clock::now();
+      if (msg->data.result != CURLE_OK) {
+        ++out.errors;
+        const char* text = error_text[CURL_ERROR_SIZE * i] ? &error_text[CURL_ERROR_SIZE * i]
+                                                           : curl_easy_strerror(msg->data.result);
+        std::call_once(first_error, [&] { std::fprintf(stderr, "bench_load: first transport error: %s\n", text); });
+      } else {
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        if (status < 200 || status > 299) ++out.non2xx;
+        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - started[i]).count());
+      }
+      long connects = 0;
+      curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+      out.connects += connects;
+      // Removing the handle leaves its connection open in the multi's pool; adding it again
+      // picks that idle connection up: keep-alive, one request per connection at a time.
+      curl_multi_remove_handle(multi, e);
+      if (now < deadline) {
+        error_text[CURL_ERROR_SIZE * i] = 0;
+        started[i] = Clock::now();
+        curl_multi_add_handle(multi, e);
+        ++running;  // counted now, so that the loop goes on until perform sees it
+      }
+    }
+    if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  for (CURL* e : easies) curl_easy_cleanup(e);
+  curl_multi_cleanup(multi);
+}
+
+std::string format_latency(double us) {
+  // The units wrk prints, so that both tools' rows read alike.
+  char buffer[32];
+  if (us < 1000) std::snprintf(buffer, sizeof buffer, "%.2fus", us);
+  else if (us < 1e6) std::snprintf(buffer, sizeof buffer, "%.2fms", us / 1e3);
+  else std::snprintf(buffer, sizeof buffer, "%.2fs", us / 1e6);
+  return buffer;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) usage("curl_global_init failed");
+  curl_slist* headers = nullptr;
+  for (const auto& h : o.headers) headers = curl_slist_append(headers, h.c_str());
+  // curl would otherwise send "Expect: 100-continue" for some bodies and wait for the server.
+  headers = curl_slist_append(headers, "Expect:");
+
+  std::vector<ThreadResult> results(o.threads);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  for (int t = 0; t < o.threads; ++t) {
+    // Connections spread over the threads as evenly as they divide.
+    const int share = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
+    threads.emplace_back(drive, std::cref(o), headers, share, deadline, std::ref(results[t]));
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  curl_slist_free_all(headers);
+  curl_global_cleanup();
+
+  std::vector<double> all;
+  long non2xx = 0, errors = 0, connects = 0;
+  for (auto& r : results) {
+    all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
+    non2xx += r.non2xx;
+    errors += r.errors;
+    connects += r.connects;
+  }
+  if (all.empty()) {
+    std::fprintf(stderr, "bench_load: no request completed (%ld transport errors)\n", errors);
+    return 1;
+  }
+  std::sort(all.begin(), all.end());
+  // Nearest-rank percentiles.
+  auto percentile = [&](double q) {
+    const auto rank = static_cast<std::size_t>(q * static_cast<double>(all.size()) + 0.999999);
+    return all[std::min(all.size(), std::max<std::size_t>(rank, 1)) - 1];
+  };
+  std::printf("requests=%zu rps=%.0f p50=%s p99=%s non2xx=%ld errors=%ld connects=%ld seconds=%.2f\n", all.size(),
+              static_cast<double>(all.size()) / elapsed, format_latency(percentile(0.50)).c_str(),
+              format_latency(percentile(0.99)).c_str(), non2xx, errors, connects, elapsed);
+  return 0;
+}
