@@ -23,13 +23,14 @@ enum class Code {
   kTls,               // TLS material unusable
   kRateLimited,       // the client asks faster than its limit
   kAuditUnavailable,  // the audit ledger cannot be written: nothing is issued without a record
+  kOverloaded,        // more signing requests than the HSM keeps up with: refused early; retryable
   kInternal,          // a bug or an unexpected failure
 };
 
 struct Error {
   Code code;
   std::string message;
-  long retry_after_seconds = 0;  // for kRateLimited: when to come back
+  long retry_after_seconds = 0;  // for kRateLimited and kOverloaded: when to come back
 };
 
 template <class T>

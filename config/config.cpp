@@ -298,6 +298,12 @@ void read_limits(ObjectReader& top, Config& config) {
   if (auto q = r.number("requests_per_second_per_client", 0, 1000000)) {
     config.limits.requests_per_second_per_client = static_cast<double>(*q);
   }
+  // Concurrency 0: derived from the machine (signing_gate.h); a network HSM may take more.
+  // A queue of 0 is allowed: refuse at once when every signing slot is busy. The wait is capped
+  // at 10 s: the queue is there to bound latency, and clients commonly give up after 30 s.
+  if (auto n = r.number("max_signing_concurrency", 0, 1024)) config.limits.max_signing_concurrency = *n;
+  if (auto n = r.number("max_signing_queue", 0, 65536)) config.limits.max_signing_queue = *n;
+  if (auto w = r.number("max_signing_wait_ms", 1, 10000)) config.limits.max_signing_wait_ms = static_cast<unsigned>(*w);
   r.finish();
 }
 
@@ -373,6 +379,34 @@ Result<Config> load(const std::string& path) {
   text << in.rdbuf();
   if (text.str().size() > kMaxConfigBytes) return make_error(Code::kConfig, path + ": is larger than 1 MiB");
   return parse(text.str(), path);
+}
+
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& next) {
+  std::vector<std::string> changed;
+  const auto compare = [&changed](bool same, const char* name) {
+    if (!same) changed.emplace_back(name);
+  };
+  compare(running.issuer == next.issuer, "issuer");
+  compare(running.listen == next.listen, "listen");
+  compare(running.tls.client_ca_file.empty() == next.tls.client_ca_file.empty(), "tls.client_ca_file (mTLS on or off)");
+  compare(running.hsm == next.hsm, "hsm");
+  compare(running.keys == next.keys, "keys");
+  compare(running.jwks_max_age == next.jwks_max_age, "jwks");
+  compare(running.verify_leeway == next.verify_leeway, "verify");
+  compare(running.profiles == next.profiles, "profiles");
+  compare(running.test_mode == next.test_mode, "test_mode");
+  Limits limits = next.limits;
+  limits.requests_per_second_per_client = running.limits.requests_per_second_per_client;
+  compare(running.limits == limits, "limits (other than requests_per_second_per_client)");
+  compare(running.audit_file == next.audit_file, "audit");
+  // A setting added later and missing above still cannot slip through unapplied: with what a
+  // reload applies taken from running, the rest must be equal as a whole.
+  Config rest = next;
+  rest.tls = running.tls;
+  rest.clients = running.clients;
+  rest.limits.requests_per_second_per_client = running.limits.requests_per_second_per_client;
+  if (changed.empty() && !(rest == running)) changed.emplace_back("other settings");
+  return changed;
 }
 
 }  // namespace signet::config

@@ -21,6 +21,7 @@ using Seconds = std::chrono::seconds;
 struct Listen {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8443;
+  bool operator==(const Listen&) const = default;
 };
 
 struct Tls {
@@ -28,6 +29,7 @@ struct Tls {
   std::string key_file;         // exactly one of key_file and key_uri
   std::string key_uri;          // a PKCS#11 URI: the TLS key stays in the HSM too
   std::string client_ca_file;  // empty: no mTLS
+  bool operator==(const Tls&) const = default;
 };
 
 struct Hsm {
@@ -35,6 +37,7 @@ struct Hsm {
   std::string token_label;
   std::string pin_file;  // exactly one of pin_file and pin_env
   std::string pin_env;
+  bool operator==(const Hsm&) const = default;
 };
 
 struct Keys {
@@ -46,6 +49,7 @@ struct Keys {
   Seconds retire_grace{86400};
   std::size_t max_published = 4;
   Seconds refresh_interval{5};  // how often every replica re-reads the ring from the token
+  bool operator==(const Keys&) const = default;
 };
 
 struct Profile {
@@ -53,6 +57,7 @@ struct Profile {
   Seconds ttl{0};
   std::optional<std::string> audience;  // the default aud when the request names none
   std::string typ = "JWT";
+  bool operator==(const Profile&) const = default;
 };
 
 struct Client {
@@ -64,12 +69,20 @@ struct Client {
   std::optional<Seconds> max_ttl;
   std::vector<std::string> claims;  // names the client may set
   bool admin = false;
+  bool operator==(const Client&) const = default;
 };
 
 struct Limits {
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;
   double requests_per_second_per_client = 0;  // 0: no limit
+  // The signing gate (firmware/issuance/signing_gate.h): signatures in the HSM at once (0: as
+  // many as the machine has cores), callers that may wait for one, and how long each may wait,
+  // before a 503 "overloaded" with Retry-After.
+  std::size_t max_signing_concurrency = 0;
+  std::size_t max_signing_queue = 64;
+  unsigned max_signing_wait_ms = 250;
+  bool operator==(const Limits&) const = default;
 };
 
 struct Config {
@@ -88,12 +101,18 @@ struct Config {
   std::string audit_file;  // empty: no audit ledger
 
   const Profile* find_profile(std::string_view name) const;
+  bool operator==(const Config&) const = default;
 };
 
 // Reads and validates the file. Errors have Code::kConfig.
 Result<Config> load(const std::string& path);
 // The same from text; relative paths resolve against dirname(path).
 Result<Config> parse(std::string_view text, const std::string& path);
+
+// What SIGHUP cannot apply: the names of the settings in which next differs from running,
+// other than those a reload applies (clients, limits.requests_per_second_per_client, and the
+// files and key of tls, as long as mTLS stays on or off). Empty when a reload can apply next.
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& next);
 
 // "90s", "5m", "1h", "30d": a positive whole number and one unit.
 std::optional<Seconds> parse_duration(std::string_view text);

@@ -8,22 +8,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 
 #include "base/log.h"
 #include "config/config.h"
 #include "firmware/audit/ledger.h"
-#include "firmware/limits/rate_limiter.h"
-#include "firmware/auth/clients.h"
+#include "firmware/auth/client_table.h"
 #include "firmware/issuance/issuer.h"
+#include "firmware/reload.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
+#include "firmware/tls_files.h"
 #include "hsm/hsm.h"
 #include "http/api.h"
-#include "http/hsm_tls_key.h"
 #include "http/server.h"
 
 namespace signet {
@@ -57,14 +54,6 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Result<std::string> read_file(const std::string& path, const std::string& field, Code code) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(code, field + " '" + path + "' cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
   auto pin = hsm::read_pin(config.hsm.pin_file, config.hsm.pin_env);
   if (!pin.ok()) return pin.error();
@@ -75,25 +64,14 @@ Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
   return hsm::Hsm::open(std::move(options));
 }
 
-Result<http::ServerOptions> server_options(const config::Config& config) {
-  auto cert = read_file(config.tls.cert_file, "tls.cert_file", Code::kTls);
-  if (!cert.ok()) return cert.error();
+http::ServerOptions server_options(const config::Config& config, const TlsFiles& tls) {
   http::ServerOptions options;
-  if (!config.tls.key_file.empty()) {
-    auto key = read_file(config.tls.key_file, "tls.key_file", Code::kTls);
-    if (!key.ok()) return key.error();
-    options.key_pem = SecretString(std::move(*key));
-  }
-  if (!config.tls.client_ca_file.empty()) {
-    auto ca = read_file(config.tls.client_ca_file, "tls.client_ca_file", Code::kTls);
-    if (!ca.ok()) return ca.error();
-    options.client_ca_pem = std::move(*ca);
-  }
+  options.client_trust = tls.client_trust;
   options.address = config.listen.address;
   options.port = config.listen.port;
-  options.cert_pem = std::move(*cert);
   options.max_body_bytes = config.limits.max_body_bytes;
   options.max_connections = config.limits.max_connections;
+  options.threads = issuance::http_worker_threads(config.limits);  // why so many: signing_gate.h
   return options;
 }
 
@@ -147,25 +125,13 @@ void record(audit::Ledger& ledger, ring::KeyEvent event, const std::string& kid)
   }
 }
 
-// Proves the TLS key and certificate belong together: from the file, or, with tls.key_uri,
-// from the token, where the key is then served from (after the Hsm's login, which GnuTLS
-// shares: the order hsm_tls_key.h explains).
-Status use_tls_key(const config::Config& config, http::ServerOptions& options) {
-  if (config.tls.key_uri.empty()) return http::check_tls_material(options.cert_pem, options.key_pem);
-  auto key = http::HsmTlsKey::load({config.hsm.module, config.tls.key_uri, options.cert_pem}, "");
-  if (!key.ok()) return key.error();
-  http::HsmTlsKey::serve(std::move(*key));
-  options.key_in_hsm = true;
-  return ok_status();
-}
-
 // --check: everything a start would touch, without changing the token or listening.
 int check(const config::Config& config) {
-  auto tls = server_options(config);
+  auto tls = read_tls_files(config);
   if (!tls.ok()) return fail(tls.error());
   auto token = open_hsm(config);
   if (!token.ok()) return fail(token.error());
-  if (auto usable = use_tls_key(config, *tls); !usable.ok()) return fail(usable.error());
+  if (auto identity = load_tls_identity(config, *tls); !identity.ok()) return fail(identity.error());
   auto keys = (*token)->list_keys();
   if (!keys.ok()) return fail(keys.error());
   std::printf("signetd: %s is valid\n  issuer %s, listen %s:%u, algorithm %s\n  token '%s': %zu Signet key pair(s)\n"
@@ -176,14 +142,14 @@ int check(const config::Config& config) {
   return 0;
 }
 
-// Blocks until SIGTERM or SIGINT. The signals are blocked in every thread (the mask is set
-// before any thread starts), so they arrive here and nowhere else.
-void wait_for_stop(const sigset_t& signals) {
+// Blocks until SIGTERM or SIGINT, reloading at each SIGHUP. The signals are blocked in every
+// thread (the mask is set before any thread starts), so they arrive here and nowhere else.
+void wait_for_stop(const sigset_t& signals, Reloader& reloader) {
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
-      log::warn("sighup_ignored", {{"detail", "this version reloads nothing on SIGHUP"}});
+      (void)reloader.reload();  // logs its outcome; a refused reload changes nothing
       continue;
     }
     log::info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -192,12 +158,15 @@ void wait_for_stop(const sigset_t& signals) {
 }
 
 int serve(const config::Config& config, const sigset_t& signals) {
-  auto options = server_options(config);
-  if (!options.ok()) return fail(options.error());
+  auto tls = read_tls_files(config);
+  if (!tls.ok()) return fail(tls.error());
   auto token = open_hsm(config);
   if (!token.ok()) return fail(token.error());
   hsm::Hsm& hsm = **token;
-  if (auto usable = use_tls_key(config, *options); !usable.ok()) return fail(usable.error());
+  auto identity = load_tls_identity(config, *tls);
+  tls->key_pem.wipe();  // GnuTLS holds the key now
+  if (!identity.ok()) return fail(identity.error());
+  http::TlsIdentity::serve(std::move(*identity));
 
   std::unique_ptr<audit::Ledger> ledger;
   if (!config.audit_file.empty()) {
@@ -212,19 +181,21 @@ int serve(const config::Config& config, const sigset_t& signals) {
   if (ledger) rotation.on_key_event([&ledger](ring::KeyEvent event, const std::string& kid) { record(*ledger, event, kid); });
   if (auto started = rotation.start(kStartTimeout); !started.ok()) return fail(started.error());
 
-  const issuance::Issuer issuer(config.issuer, ring, hsm, ledger.get(), &unix_now);
-  const auth::ClientRegistry clients(config.clients);
-  limits::RateLimiter limiter(config.clients.size(), config.limits.requests_per_second_per_client);
-  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, limiter, http::render_discovery(config)};
+  const issuance::Issuer issuer(config.issuer, ring, hsm, ledger.get(), &unix_now,
+                                issuance::signing_gate_options(config.limits, hsm.session_capacity()));
+  auth::ClientDirectory clients(
+      std::make_shared<const auth::ClientTable>(config.clients, config.limits.requests_per_second_per_client));
+  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, http::render_discovery(config)};
   const auto router = http::make_router(context);
-  auto server = http::Server::start(std::move(*options), *router);
+  auto server = http::Server::start(server_options(config, *tls), *router);
   if (!server.ok()) return fail(server.error());
+  Reloader reloader(config, std::move(tls->identity_digest), clients, **server);
 
   log::info("listening", {{"address", config.listen.address},
                           {"port", std::to_string((*server)->port())},
                           {"kid", ring.snapshot()->active()->entry.kid},
                           {"replica", ring.options().replica}});
-  wait_for_stop(signals);
+  wait_for_stop(signals, reloader);
   server->reset();  // drains in-flight requests before the ring and the HSM go away
   log::info("stopped");
   return 0;

@@ -58,6 +58,8 @@ class P11Hsm final : public Hsm {
     return in_session<Ok>([&](SessionRef& s) { return destroy_data_objects(s, label); });
   }
 
+  std::size_t session_capacity() const override { return pool_->capacity(); }
+
   Status check_health() override {
     CK_SESSION_INFO info{};
     CK_RV rv = token_->api().C_GetSessionInfo(token_->login_session(), &info);

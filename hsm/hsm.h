@@ -105,6 +105,10 @@ class Hsm {
 
   // Whether the token still answers (used by /readyz).
   virtual Status check_health() = 0;
+
+  // How many operations can run in the token at once: the session pool's size (Options::
+  // max_sessions, capped by the token's own session limit). 0 when unknown (test doubles).
+  virtual std::size_t session_capacity() const { return 0; }
 };
 
 // Reads the PIN from a file that must be a regular file not readable or writable by group or

@@ -8,9 +8,8 @@
 #include <string>
 
 #include "config/config.h"
-#include "firmware/auth/clients.h"
+#include "firmware/auth/client_table.h"
 #include "firmware/issuance/issuer.h"
-#include "firmware/limits/rate_limiter.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
@@ -25,8 +24,7 @@ struct ApiContext {
   ring::RotationJob& rotation;
   hsm::Hsm& hsm;
   const issuance::Issuer& issuer;
-  const auth::ClientRegistry& clients;
-  limits::RateLimiter& limiter;  // one bucket per client, by index in config.clients
+  const auth::ClientDirectory& clients;  // replaced by SIGHUP: ignore config.clients
   std::string discovery_document;  // rendered once at start
 };
 
@@ -45,10 +43,15 @@ void add_oauth_routes(Router& router, const ApiContext& context);
 // "application/json", optionally with parameters such as charset.
 bool is_json_media_type(std::optional<std::string_view> content_type);
 
+// An authenticated client. It keeps the client table it comes from alive, so a SIGHUP during
+// the request changes nothing for it.
+using Caller = std::shared_ptr<const config::Client>;
+
 // The client a Bearer credential (or a verified client certificate) names, within its rate
 // limit: kUnauthenticated or kRateLimited errors.
-Result<const config::Client*> authenticate(const ApiContext& context, const Request& request);
-// The rate limit alone, for routes that authenticate in their own way (OAuth 2.0).
-Status admit(const ApiContext& context, const config::Client& client);
+Result<Caller> authenticate(const ApiContext& context, const Request& request);
+// The rate limit alone, for routes that authenticate in their own way (OAuth 2.0): `client`
+// is one of table's clients.
+Result<Caller> admit(std::shared_ptr<const auth::ClientTable> table, const config::Client& client);
 
 }  // namespace signet::http

@@ -11,7 +11,7 @@ namespace {
 // How long an admin request waits for the lease holder to carry it out before it answers.
 constexpr std::chrono::seconds kAdminWait{10};
 
-Result<const config::Client*> authenticate_admin(const ApiContext& context, const Request& request) {
+Result<Caller> authenticate_admin(const ApiContext& context, const Request& request) {
   auto client = authenticate(context, request);
   if (!client.ok()) return client;
   if (!(*client)->admin) return make_error(Code::kPermissionDenied, "only admin clients manage keys");

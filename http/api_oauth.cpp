@@ -63,7 +63,7 @@ std::optional<std::map<std::string, std::string>> parse_form(std::string_view bo
 }
 
 // "Basic base64(id:secret)", each half form-encoded.
-const config::Client* authenticate_basic(const ApiContext& context, std::string_view header) {
+const config::Client* authenticate_basic(const auth::ClientRegistry& registry, std::string_view header) {
   if (header.size() < 7 || (header.substr(0, 6) != "Basic " && header.substr(0, 6) != "basic ")) return nullptr;
   const std::string_view encoded = header.substr(6);
   if (encoded.empty() || encoded.size() > 2048 || encoded.size() % 4) return nullptr;
@@ -79,18 +79,21 @@ const config::Client* authenticate_basic(const ApiContext& context, std::string_
   auto secret = form_decode(credentials.view().substr(colon + 1));
   if (!id || !secret) return nullptr;
   SecretString wiped(std::move(*secret));
-  return context.clients.authenticate_secret(*id, wiped.view());
+  return registry.authenticate_secret(*id, wiped.view());
 }
 
 Response token(const ApiContext& context, const Request& request) {
-  const config::Client* client = nullptr;
+  auto table = context.clients.current();
+  const config::Client* found = nullptr;
   if (const auto header = request.header("Authorization")) {
-    client = authenticate_basic(context, *header);
+    found = authenticate_basic(table->registry(), *header);
   } else if (const auto subject = request.peer_subject()) {
-    client = context.clients.authenticate_certificate(*subject);
+    found = table->registry().authenticate_certificate(*subject);
   }
-  if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong credentials");
-  if (auto admitted = admit(context, *client); !admitted.ok()) return error_response(admitted.error());
+  if (!found) return oauth_error(401, "invalid_client", "unknown client or wrong credentials");
+  auto admitted = admit(std::move(table), *found);
+  if (!admitted.ok()) return error_response(admitted.error());
+  const Caller& client = *admitted;
 
   const auto type = request.header("Content-Type");
   if (!type || type->substr(0, 33) != "application/x-www-form-urlencoded") {

@@ -96,26 +96,27 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
   return true;
 }
 
-Result<const config::Client*> authenticate(const ApiContext& context, const Request& request) {
+Result<Caller> authenticate(const ApiContext& context, const Request& request) {
+  auto table = context.clients.current();
   // A presented API key decides alone: a wrong key is refused even over a good certificate.
   const config::Client* client = nullptr;
   if (const auto header = request.header("Authorization")) {
-    client = context.clients.authenticate_bearer(*header);
+    client = table->registry().authenticate_bearer(*header);
   } else if (const auto subject = request.peer_subject()) {
-    client = context.clients.authenticate_certificate(*subject);
+    client = table->registry().authenticate_certificate(*subject);
   }
   if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
-  if (auto admitted = admit(context, *client); !admitted.ok()) return admitted.error();
-  return client;
+  return admit(std::move(table), *client);
 }
 
-Status admit(const ApiContext& context, const config::Client& client) {
-  const auto index = static_cast<std::size_t>(&client - context.config.clients.data());
-  const auto decision = context.limiter.try_take(index, limits::RateLimiter::Clock::now());
-  if (decision.allowed) return ok_status();
-  Error error = make_error(Code::kRateLimited, "client \"" + client.id + "\" is over its request rate");
-  error.retry_after_seconds = decision.retry_after_seconds;
-  return error;
+Result<Caller> admit(std::shared_ptr<const auth::ClientTable> table, const config::Client& client) {
+  const auto decision = table->admit(client, limits::RateLimiter::Clock::now());
+  if (!decision.allowed) {
+    Error error = make_error(Code::kRateLimited, "client \"" + client.id + "\" is over its request rate");
+    error.retry_after_seconds = decision.retry_after_seconds;
+    return error;
+  }
+  return Caller(std::move(table), &client);  // shares the table's ownership
 }
 
 void add_token_routes(Router& router, const ApiContext& context) {

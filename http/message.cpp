@@ -63,6 +63,13 @@ Response error_response(const Error& error) {
       r.headers.emplace_back("Retry-After", std::to_string(std::max(1L, error.retry_after_seconds)));
       return r;
     }
+    case Code::kOverloaded: {
+      // Not logged per request: under a burst that would be one line per refusal; /metrics
+      // counts them (signet_signing_refused_total).
+      Response r = error_response(503, "overloaded", error.message + "; retry shortly");
+      r.headers.emplace_back("Retry-After", std::to_string(std::max(1L, error.retry_after_seconds)));
+      return r;
+    }
     case Code::kAuditUnavailable: {
       log::error("audit_unavailable", {{"detail", error.message}});
       Response r = error_response(503, "audit_unavailable", "the audit ledger cannot be written; nothing is issued until it can");

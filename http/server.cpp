@@ -5,15 +5,19 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "base/log.h"
-#include "http/hsm_tls_key.h"
+#include "http/client_trust.h"
+#include "http/tls_identity.h"
 
 namespace signet::http {
 
@@ -21,10 +25,11 @@ struct Server::Impl {
   MHD_Daemon* daemon = nullptr;
   const Router* router = nullptr;
   std::size_t max_body_bytes = 0;
-  // libmicrohttpd reads these at start; they live as long as the daemon regardless.
-  std::string cert_pem;
-  SecretString key_pem;
+  // libmicrohttpd reads it at start (to ask clients for a certificate); it lives as long as
+  // the daemon regardless.
   std::string client_ca_pem;
+  // What requests verify client certificates against; null without mTLS.
+  std::atomic<std::shared_ptr<const ClientTrust>> client_trust;
 };
 
 namespace {
@@ -36,6 +41,7 @@ constexpr std::size_t kMaxDiscardBytes = 4 << 20;
 
 // What one request accumulates between libmicrohttpd's calls.
 struct PendingRequest {
+  const Server::Impl* server = nullptr;
   MHD_Connection* connection = nullptr;
   std::string body;
   bool too_large = false;
@@ -43,36 +49,51 @@ struct PendingRequest {
   std::optional<std::optional<std::string>> peer_subject;  // outer: computed yet
 };
 
-// The client certificate's subject, when GnuTLS verifies it against the client CA (chain,
-// validity period) for TLS client use. libmicrohttpd only asks for the certificate.
-std::optional<std::string> verified_peer_subject(MHD_Connection* connection) {
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-  if (!info || !info->tls_session) return std::nullopt;
-  auto session = static_cast<gnutls_session_t>(info->tls_session);
-  unsigned count = 0;
-  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session, &count);
-  if (!chain || count == 0) return std::nullopt;
-  gnutls_typed_vdata_st purpose{};
-  purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
-  purpose.data = reinterpret_cast<unsigned char*>(const_cast<char*>(GNUTLS_KP_TLS_WWW_CLIENT));
-  unsigned status = 0;
-  if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status != 0) return std::nullopt;
-  gnutls_x509_crt_t cert = nullptr;
-  if (gnutls_x509_crt_init(&cert) < 0) return std::nullopt;
-  std::optional<std::string> subject;
-  gnutls_datum_t dn{};
-  if (gnutls_x509_crt_import(cert, &chain[0], GNUTLS_X509_FMT_DER) >= 0 && gnutls_x509_crt_get_dn3(cert, &dn, 0) >= 0) {
-    subject.emplace(reinterpret_cast<const char*>(dn.data), dn.size);
-    gnutls_free(dn.data);
+// A connection's last verdict on its client certificate (with mTLS only). The certificate of a
+// TLS session does not change, so a keep-alive connection verifies its chain once, and again
+// only when the CA is replaced, the verdict's time is up, or the leaf differs (renegotiation).
+struct PeerCache {
+  std::shared_ptr<const ClientTrust> trust;  // what the verdict was reached against
+  std::string leaf_der;
+  ClientTrust::Verdict verdict;
+};
+
+// libmicrohttpd runs a connection on one thread at a time, so its cache needs no lock.
+void on_connection(void* /*cls*/, MHD_Connection* /*connection*/, void** socket_context,
+                   MHD_ConnectionNotificationCode code) {
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    *socket_context = new PeerCache;
+  } else {
+    delete static_cast<PeerCache*>(*socket_context);
+    *socket_context = nullptr;
   }
-  gnutls_x509_crt_deinit(cert);
-  return subject;
+}
+
+// The client certificate's subject, when it verifies against the current client CA.
+std::optional<std::string> verified_peer_subject(const PendingRequest& pending) {
+  auto trust = pending.server->client_trust.load(std::memory_order_acquire);
+  const MHD_ConnectionInfo* session = MHD_get_connection_info(pending.connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  const MHD_ConnectionInfo* context = MHD_get_connection_info(pending.connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  if (!trust || !session || !session->tls_session || !context || !context->socket_context) return std::nullopt;
+  unsigned count = 0;
+  const gnutls_datum_t* chain =
+      gnutls_certificate_get_peers(static_cast<gnutls_session_t>(session->tls_session), &count);
+  if (!chain || count == 0) return std::nullopt;
+  auto* cache = static_cast<PeerCache*>(context->socket_context);
+  const std::time_t now = std::time(nullptr);
+  const std::string_view leaf(reinterpret_cast<const char*>(chain[0].data), chain[0].size);
+  if (cache->trust != trust || now >= cache->verdict.recheck_at || cache->leaf_der != leaf) {
+    cache->verdict = trust->check(chain, count, now);
+    cache->leaf_der = leaf;
+    cache->trust = std::move(trust);
+  }
+  return cache->verdict.subject;
 }
 
 std::optional<std::string_view> lookup(const void* context, Request::Part part, std::string_view name) {
   auto* pending = static_cast<PendingRequest*>(const_cast<void*>(context));
   if (part == Request::Part::kPeerSubject) {
-    if (!pending->peer_subject) pending->peer_subject = verified_peer_subject(pending->connection);
+    if (!pending->peer_subject) pending->peer_subject = verified_peer_subject(*pending);
     if (!*pending->peer_subject) return std::nullopt;
     return std::string_view(**pending->peer_subject);
   }
@@ -120,6 +141,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   if (!pending) {
     // First call: headers only. Refuse an announced oversized body before reading any of it.
     *request_state = pending = new PendingRequest;
+    pending->server = impl;
     pending->connection = connection;
     const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && std::strtoull(length, nullptr, 10) > impl->max_body_bytes) return too_large(connection);
@@ -179,42 +201,8 @@ Result<sockaddr_storage> bind_address(const std::string& address, std::uint16_t 
 
 }  // namespace
 
-Status check_tls_material(const std::string& cert_pem, const SecretString& key_pem) {
-  gnutls_certificate_credentials_t credentials = nullptr;
-  if (gnutls_certificate_allocate_credentials(&credentials) != GNUTLS_E_SUCCESS) {
-    return make_error(Code::kInternal, "GnuTLS could not allocate credentials");
-  }
-  const gnutls_datum_t cert{reinterpret_cast<unsigned char*>(const_cast<char*>(cert_pem.data())),
-                            static_cast<unsigned>(cert_pem.size())};
-  const gnutls_datum_t key{reinterpret_cast<unsigned char*>(const_cast<char*>(key_pem.view().data())),
-                           static_cast<unsigned>(key_pem.view().size())};
-  const int rc = gnutls_certificate_set_x509_key_mem2(credentials, &cert, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
-  gnutls_certificate_free_credentials(credentials);
-  if (rc < 0) return make_error(Code::kTls, std::string("the TLS certificate or key is unusable: ") + gnutls_strerror(rc));
-  return ok_status();
-}
-
-// Whether the client CA file holds at least one certificate GnuTLS can trust.
-Status check_client_ca(const std::string& ca_pem) {
-  gnutls_certificate_credentials_t credentials = nullptr;
-  if (gnutls_certificate_allocate_credentials(&credentials) != GNUTLS_E_SUCCESS) {
-    return make_error(Code::kInternal, "GnuTLS could not allocate credentials");
-  }
-  const gnutls_datum_t ca{reinterpret_cast<unsigned char*>(const_cast<char*>(ca_pem.data())),
-                          static_cast<unsigned>(ca_pem.size())};
-  const int count = gnutls_certificate_set_x509_trust_mem(credentials, &ca, GNUTLS_X509_FMT_PEM);
-  gnutls_certificate_free_credentials(credentials);
-  if (count <= 0) return make_error(Code::kTls, "tls.client_ca_file holds no usable CA certificate");
-  return ok_status();
-}
-
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
-  if (!options.key_in_hsm) {
-    if (auto tls = check_tls_material(options.cert_pem, options.key_pem); !tls.ok()) return tls.error();
-  }
-  if (!options.client_ca_pem.empty()) {
-    if (auto ca = check_client_ca(options.client_ca_pem); !ca.ok()) return ca.error();
-  }
+  if (!TlsIdentity::serving()) return make_error(Code::kTls, "no TLS certificate and key are being served");
   socklen_t address_length = 0;
   auto address = bind_address(options.address, options.port, &address_length);
   if (!address.ok()) return address.error();
@@ -222,9 +210,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
   auto impl = std::make_unique<Impl>();
   impl->router = &router;
   impl->max_body_bytes = options.max_body_bytes;
-  impl->cert_pem = std::move(options.cert_pem);
-  impl->key_pem = std::move(options.key_pem);
-  impl->client_ca_pem = std::move(options.client_ca_pem);
+  if (options.client_trust) impl->client_ca_pem = options.client_trust->pem();
+  impl->client_trust.store(std::move(options.client_trust));
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // The options as a list, since which ones apply depends on the configuration.
@@ -240,17 +227,14 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), nullptr},
+      // Each handshake asks for the served identity, so a reload reaches new connections.
+      {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&TlsIdentity::certificate_callback)},
   };
-  if (options.key_in_hsm) {
-    // The key stays in the token: GnuTLS signs each handshake there (hsm_tls_key.h).
-    list.push_back({MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&HsmTlsKey::certificate_callback)});
-  } else {
-    list.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, pointer(impl->cert_pem.c_str())});
-    list.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, pointer(impl->key_pem.view().data())});
-  }
   if (!impl->client_ca_pem.empty()) {
+    list.push_back({MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), nullptr});
     // libmicrohttpd then asks every client for a certificate (without requiring one: API-key
-    // clients still connect); each request verifies it (verified_peer_subject).
+    // clients still connect), naming this CA; each request verifies the certificate against
+    // the current client_trust (verified_peer_subject).
     list.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, pointer(impl->client_ca_pem.c_str())});
   }
   list.push_back({MHD_OPTION_END, 0, nullptr});
@@ -268,6 +252,11 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
   if (impl_ && impl_->daemon) MHD_stop_daemon(impl_->daemon);
+}
+
+void Server::replace_client_trust(std::shared_ptr<const ClientTrust> trust) {
+  if (!impl_->client_trust.load()) return;
+  impl_->client_trust.store(std::move(trust), std::memory_order_release);
 }
 
 std::uint16_t Server::port() const {

@@ -1,6 +1,7 @@
 // The HTTPS front end: libmicrohttpd with GnuTLS, TLS 1.2 and 1.3 only, a pool of worker
-// threads (one per core, each with its own epoll), connection limits and timeouts, and a
-// request body cap counted while reading. It hands complete requests to a Router.
+// threads (each with its own epoll), connection limits and timeouts, and a request body cap
+// counted while reading. It hands complete requests to a Router. Its certificate and key are
+// the served TlsIdentity (tls_identity.h); the client CA can be replaced while it runs.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "base/secret.h"
+#include "http/client_trust.h"
 #include "http/router.h"
 
 namespace signet::http {
@@ -21,28 +22,28 @@ inline constexpr const char* kTlsPriorities =
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8443;
-  std::string cert_pem;
-  SecretString key_pem;
-  bool key_in_hsm = false;    // the key was loaded with HsmTlsKey::serve(); key_pem is unused
-  std::string client_ca_pem;  // non-empty: ask clients for a certificate (mTLS)
+  std::shared_ptr<const ClientTrust> client_trust;  // non-null: ask clients for a certificate (mTLS)
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;
   unsigned threads = 0;  // 0: one per core
   unsigned connection_timeout_seconds = 15;
 };
 
-// Checks that the certificate chain and key parse and belong together (kTls otherwise).
-Status check_tls_material(const std::string& cert_pem, const SecretString& key_pem);
-
 class Server {
  public:
-  // Starts serving at once; the router must outlive the server.
+  // Starts serving at once with the served TlsIdentity (kTls when none is); the router must
+  // outlive the server.
   static Result<std::unique_ptr<Server>> start(ServerOptions options, const Router& router);
   ~Server();  // stops accepting, finishes in-flight requests, closes connections
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const;
+
+  // Verifies client certificates against `trust` from now on. Only for a server started with
+  // a client CA (ignored otherwise): libmicrohttpd decides at start whether it asks clients
+  // for a certificate at all, and names the start's CA in its request.
+  void replace_client_trust(std::shared_ptr<const ClientTrust> trust);
 
   struct Impl;
 

@@ -42,8 +42,6 @@ Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, co
   out.kid = key.entry.kid;
   out.issued_at = issued_at;
   out.expires_at = issued_at + grant.ttl.count();
-  // Recorded before it is signed: no crash can leave a valid token its key's retirement forgot.
-  if (auto reserved = ring_.reserve(key, out.expires_at, grant.ttl.count()); !reserved.ok()) return reserved.error();
 
   nlohmann::ordered_json payload;
   payload["iss"] = issuer_;
@@ -59,13 +57,25 @@ Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, co
   const std::string claims = payload.dump();
   jose::begin_compact(header, claims, out.token);
   unsigned char signature[512];
-  const auto started = std::chrono::steady_clock::now();
-  auto length = hsm_.sign(key.ref, out.token, signature, sizeof signature);
+  Result<std::size_t> length = std::size_t{0};
+  {
+    // Only the HSM's work is inside the gate: the claims are built before it, and the ledger's
+    // wait below must not hold a slot. The reservation is inside, so that a refused request
+    // neither counts as signed nor uses up the key's token budget.
+    auto permit = gate_->enter();
+    if (!permit.ok()) return permit.error();
+    // Recorded before it is signed: no crash can leave a valid token its key's retirement forgot.
+    if (auto reserved = ring_.reserve(key, out.expires_at, grant.ttl.count()); !reserved.ok()) return reserved.error();
+    const auto started = std::chrono::steady_clock::now();
+    length = hsm_.sign(key.ref, out.token, signature, sizeof signature);
+    if (length.ok()) {
+      stats_->sign_latency[static_cast<int>(key.alg)].observe(std::chrono::steady_clock::now() - started);
+    }
+  }
   if (!length.ok()) {
     stats_->hsm_errors.fetch_add(1, std::memory_order_relaxed);
     return length.error();
   }
-  stats_->sign_latency[static_cast<int>(key.alg)].observe(std::chrono::steady_clock::now() - started);
   jose::finish_compact(std::string_view(reinterpret_cast<const char*>(signature), *length), out.token);
   if (ledger_) {
     audit::Record record;
@@ -92,6 +102,7 @@ void Issuer::render_metrics(std::string& out) const {
   }
   out += "# TYPE signet_hsm_errors_total counter\nsignet_hsm_errors_total " +
          std::to_string(stats_->hsm_errors.load(std::memory_order_relaxed)) + "\n";
+  gate_->render_metrics(out);
 }
 
 }  // namespace signet::issuance

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "firmware/audit/ledger.h"
 #include "firmware/issuance/policy.h"
+#include "firmware/issuance/signing_gate.h"
 #include "firmware/ring/key_ring.h"
 #include "hsm/hsm.h"
 
@@ -29,13 +30,16 @@ class Issuer {
  public:
   using WallClock = std::function<std::int64_t()>;  // Unix seconds
 
-  // ledger may be null (no audit.file): then tokens are issued without a record.
-  Issuer(std::string issuer, ring::KeyRing& ring, hsm::Hsm& hsm, audit::Ledger* ledger, WallClock now)
-      : issuer_(std::move(issuer)), ring_(ring), hsm_(hsm), ledger_(ledger), now_(std::move(now)) {}
+  // ledger may be null (no audit.file): then tokens are issued without a record. gate bounds
+  // the signatures in the HSM at once and the callers waiting for one (signing_gate.h).
+  Issuer(std::string issuer, ring::KeyRing& ring, hsm::Hsm& hsm, audit::Ledger* ledger, WallClock now,
+         SigningGate::Options gate)
+      : issuer_(std::move(issuer)), ring_(ring), hsm_(hsm), ledger_(ledger), now_(std::move(now)),
+        gate_(std::make_unique<SigningGate>(gate)) {}
 
   // Signs with the active key, once the token records that a token with this exp may exist.
   // Errors: kHsmUnavailable when the token cannot sign or record now, or the ring has no
-  // active key yet.
+  // active key yet; kOverloaded when the signing gate refuses (queue full, or its deadline).
   // With a ledger, the token is handed out only once its record is written (else
   // kAuditUnavailable).
   Result<IssuedToken> issue(std::string_view client, const Grant& grant) const;
@@ -43,7 +47,7 @@ class Issuer {
   // while none retires): what relying parties need to test their rejection of old tokens.
   Result<IssuedToken> issue_expired(std::string_view client, const Grant& grant) const;
 
-  // Prometheus lines: signing latency per algorithm, HSM errors.
+  // Prometheus lines: signing latency per algorithm, HSM errors, the signing gate's queue.
   void render_metrics(std::string& out) const;
 
  private:
@@ -61,6 +65,7 @@ class Issuer {
   audit::Ledger* ledger_;
   WallClock now_;
   std::unique_ptr<Stats> stats_ = std::make_unique<Stats>();
+  std::unique_ptr<SigningGate> gate_;  // behind a pointer: issue() is const, entering is not
 };
 
 // 128 bits from OpenSSL's CSPRNG, base64url (22 characters).

@@ -40,4 +40,10 @@ Decision RateLimiter::try_take(std::size_t client_index, Clock::time_point now) 
   }
 }
 
+void RateLimiter::inherit(std::size_t index, const RateLimiter& from, std::size_t from_index) {
+  if (index >= clients_ || from_index >= from.clients_) return;
+  buckets_[index].full_at.store(from.buckets_[from_index].full_at.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
+}
+
 }  // namespace signet::limits

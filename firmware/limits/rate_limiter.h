@@ -31,6 +31,10 @@ class RateLimiter {
   // position in the configuration; an index out of range is refused.
   Decision try_take(std::size_t client_index, Clock::time_point now);
 
+  // Gives bucket `index` the state of bucket `from_index` of `from` (a reload keeping a
+  // client's bucket). Not atomic as a whole: meant for a limiter no one uses yet.
+  void inherit(std::size_t index, const RateLimiter& from, std::size_t from_index);
+
   std::size_t clients() const { return clients_; }
 
  private:

@@ -85,6 +85,24 @@ def make_tls(folder: Path) -> None:
         (folder / name).chmod(0o600)
 
 
+def make_token_tls(daemon: "Signet", label: str, key_id: str):
+    """An EC key pair generated in the daemon's token (never extractable) and a self-signed
+    certificate for 127.0.0.1 made with it; returns (certificate path, PKCS#11 URI of the
+    private key)."""
+    out = run(["pkcs11-tool", "--module", MODULE, "--token-label", TOKEN_LABEL, "--login", "--pin", daemon.pin,
+               "--keypairgen", "--key-type", "EC:prime256v1", "--label", label, "--id", key_id],
+              env=daemon.env()).stdout
+    assert "never extractable" in out
+    template = daemon.dir / f"{label}.tmpl"
+    template.write_text('cn = "127.0.0.1"\nip_address = "127.0.0.1"\nexpiration_days = 2\ntls_www_server\nsigning_key\n')
+    uri = f"pkcs11:token={TOKEN_LABEL};object={label}"
+    cert = daemon.dir / f"{label}.crt"
+    run(["certtool", "--generate-self-signed", "--provider", MODULE,
+         "--load-privkey", f"{uri};type=private;pin-value={daemon.pin}", "--load-pubkey", f"{uri};type=public",
+         "--template", str(template), "--outfile", str(cert)], env=daemon.env())
+    return cert, f"{uri};type=private"
+
+
 class Response:
     def __init__(self, status: int, headers, body: bytes):
         self.status, self.headers, self.body = status, headers, body

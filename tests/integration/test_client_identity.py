@@ -23,6 +23,7 @@ def daemon(tmp_path_factory):
         "expired": make_client(certs, "expired", ca, "ai-engine", expired=True),
         "unknown": make_client(certs, "unknown", ca, "stranger"),
         "server_purpose": make_client(certs, "server_purpose", ca, "ai-engine", purpose=ExtendedKeyUsageOID.SERVER_AUTH),
+        "weak_key": make_client(certs, "weak_key", ca, "ai-engine", rsa_bits=1024),
     }
     d.config["tls"]["client_ca_file"] = str(ca[2])
     d.config["clients"].append({"id": "ai-engine", "cert_subject": "CN=ai-engine", "profiles": ["service"],
@@ -33,6 +34,8 @@ def daemon(tmp_path_factory):
 
 def with_cert(daemon, name):
     ctx = daemon.ssl_context()
+    if name == "weak_key":
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # the client's own OpenSSL refuses RSA-1024 otherwise
     cert, key = daemon.client_certs[name]
     ctx.load_cert_chain(str(cert), str(key))
     return daemon.connection(context=ctx)
@@ -49,7 +52,7 @@ def test_good_certificate_gets_a_token_for_its_client(daemon):
     assert claims["type"] == "service"
 
 
-@pytest.mark.parametrize("name", ["foreign", "expired", "unknown", "server_purpose"])
+@pytest.mark.parametrize("name", ["foreign", "expired", "unknown", "server_purpose", "weak_key"])
 def test_other_certificates_are_401(daemon, name):
     resp = service_token(daemon, with_cert(daemon, name))
     assert resp.status == 401, resp

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import MODULE, SIGNETCTL, TOKEN_LABEL, Signet, run, split_token, verify
+from harness import SIGNETCTL, Signet, make_token_tls, split_token, verify
 
 
 def audit_verify(path, *args):
@@ -109,18 +109,9 @@ def test_issuance_is_refused_while_the_ledger_cannot_be_written(audited, tmp_pat
 
 def test_tls_server_key_lives_in_the_token(tmp_path):
     daemon = Signet(tmp_path / "s")
-    env = daemon.env()
-    out = run(["pkcs11-tool", "--module", MODULE, "--token-label", TOKEN_LABEL, "--login", "--pin", daemon.pin,
-               "--keypairgen", "--key-type", "EC:prime256v1", "--label", "tls", "--id", "7115"], env=env).stdout
-    assert "never extractable" in out
-    template = daemon.dir / "tls.tmpl"
-    template.write_text('cn = "127.0.0.1"\nip_address = "127.0.0.1"\nexpiration_days = 2\ntls_www_server\nsigning_key\n')
-    uri = f"pkcs11:token={TOKEN_LABEL};object=tls"
-    run(["certtool", "--generate-self-signed", "--provider", MODULE,
-         "--load-privkey", f"{uri};type=private;pin-value={daemon.pin}", "--load-pubkey", f"{uri};type=public",
-         "--template", str(template), "--outfile", str(daemon.dir / "tls-hsm.crt")], env=env)
-    daemon.config["tls"] = {"cert_file": "tls-hsm.crt", "key_uri": f"{uri};type=private"}
-    daemon.ca = daemon.dir / "tls-hsm.crt"  # self-signed: the client trusts it directly
+    cert, uri = make_token_tls(daemon, "tls", "7115")
+    daemon.config["tls"] = {"cert_file": cert.name, "key_uri": uri}
+    daemon.ca = cert  # self-signed: the client trusts it directly
     shutil.rmtree(daemon.dir / "tls")  # no TLS private key on disk at all
     with daemon:
         token = daemon.token()

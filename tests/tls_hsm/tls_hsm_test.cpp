@@ -1,5 +1,5 @@
 // The TLS server key in the token: a real libmicrohttpd HTTPS daemon whose certificate callback
-// hands out an HsmTlsKey, a real libcurl client, and the Hsm on the same SoftHSM2 token in the
+// hands out a TlsIdentity, a real libcurl client, and the Hsm on the same SoftHSM2 token in the
 // same process, as signetd runs them. Each case needs a process of its own (SoftHSM reads
 // SOFTHSM2_CONF once per C_Initialize and GnuTLS never finalizes it): ctest runs them so.
 #include <arpa/inet.h>
@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "hsm/hsm.h"
-#include "http/hsm_tls_key.h"
+#include "http/tls_identity.h"
 #include "tests/support/softhsm_token.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -93,7 +93,7 @@ void start_https(Daemon& d) {
   d.daemon = MHD_start_daemon(
       MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
       &answer_ok, nullptr, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4u,
-      MHD_OPTION_HTTPS_CERT_CALLBACK, &HsmTlsKey::certificate_callback,
+      MHD_OPTION_HTTPS_CERT_CALLBACK, &TlsIdentity::certificate_callback,
       MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);
   ASSERT_NE(d.daemon, nullptr);
   d.port = MHD_get_daemon_info(d.daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
@@ -172,8 +172,8 @@ class TlsHsmTest : public ::testing::Test {
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
-  Result<std::unique_ptr<HsmTlsKey>> load_key(std::string_view pin, const char* module = nullptr) {
-    return HsmTlsKey::load({.module_path = module != nullptr ? module : token_->module_path(),
+  Result<std::unique_ptr<TlsIdentity>> load_key(std::string_view pin, const char* module = nullptr) {
+    return TlsIdentity::from_token({.module_path = module != nullptr ? module : token_->module_path(),
                             .key_uri = kKeyUri, .cert_chain_pem = cert_pem_}, pin);
   }
 
@@ -197,7 +197,7 @@ TEST_F(TlsHsmTest, HsmFirstThenTlsKeyServesHttpsFromTheToken) {
 
   auto key = load_key("", SIGNET_PKCS11_SPY);
   ASSERT_TRUE(key.ok()) << key.error().message;
-  HsmTlsKey::serve(std::move(key).value());
+  TlsIdentity::serve(std::move(key).value());
   Daemon daemon;
   ASSERT_NO_FATAL_FAILURE(start_https(daemon));
 
@@ -279,7 +279,7 @@ TEST_F(TlsHsmTest, ClosingTheHsmBreaksTheTlsKey) {
   auto key = load_key("");
   ASSERT_TRUE(key.ok()) << key.error().message;
   gnutls_privkey_t privkey = key.value()->privkey();
-  HsmTlsKey::serve(std::move(key).value());
+  TlsIdentity::serve(std::move(key).value());
   Daemon daemon;
   ASSERT_NO_FATAL_FAILURE(start_https(daemon));
   ASSERT_EQ(https_get(daemon.port, cert_file_, false).code, CURLE_OK);
@@ -302,7 +302,7 @@ TEST_F(TlsHsmTest, KeyOfAnotherCertificateIsRefused) {
 }
 
 TEST(TlsHsmUri, PinInTheUriIsRefused) {
-  auto key = HsmTlsKey::load({.module_path = "/nonexistent.so",
+  auto key = TlsIdentity::from_token({.module_path = "/nonexistent.so",
                               .key_uri = std::string(kKeyUri) + ";pin-value=1234",
                               .cert_chain_pem = ""}, "");
   ASSERT_FALSE(key.ok());

@@ -120,6 +120,33 @@ TEST(Config, RefusesInconsistentSettings) {
   }
 }
 
+TEST(Config, SigningQueueLimits) {
+  const auto defaults = parse_json(valid_config());
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->limits.max_signing_queue, 64u);
+  EXPECT_EQ(defaults->limits.max_signing_wait_ms, 250u);
+  EXPECT_EQ(defaults->limits.max_signing_concurrency, 0u);  // derived from the machine
+
+  Json j = valid_config();
+  j["limits"]["max_signing_queue"] = 0;  // no queue: refuse at once when the HSM is busy
+  j["limits"]["max_signing_wait_ms"] = 50;
+  j["limits"]["max_signing_concurrency"] = 4;
+  const auto set = parse_json(j);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->limits.max_signing_queue, 0u);
+  EXPECT_EQ(set->limits.max_signing_wait_ms, 50u);
+  EXPECT_EQ(set->limits.max_signing_concurrency, 4u);
+
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["max_signing_wait_ms"] = 0; }),
+            "/etc/signet/signet.json: limits.max_signing_wait_ms must be a whole number from 1 to 10000");
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["max_signing_wait_ms"] = "250ms"; }),
+            "/etc/signet/signet.json: limits.max_signing_wait_ms must be a whole number from 1 to 10000");
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["max_signing_queue"] = -1; }),
+            "/etc/signet/signet.json: limits.max_signing_queue must be a whole number from 0 to 65536");
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["max_signing_concurrency"] = 2000; }),
+            "/etc/signet/signet.json: limits.max_signing_concurrency must be a whole number from 0 to 1024");
+}
+
 TEST(Config, RefusesDuplicateMembersAndBadJson) {
   auto dup = parse(R"({"issuer":"a","issuer":"b"})", "c.json");
   ASSERT_FALSE(dup.ok());
@@ -134,6 +161,48 @@ TEST(Config, MissingFileIsAConfigError) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, Code::kConfig);
   EXPECT_EQ(result.error().message, "/nonexistent/signet.json: cannot be read");
+}
+
+// The names settings_needing_restart gives for a config changed by `change` (empty: a reload
+// can apply it).
+std::vector<std::string> restart_for(const std::function<void(Json&)>& change,
+                                     const std::function<void(Json&)>& start = [](Json&) {}) {
+  Json base = valid_config();
+  start(base);
+  const auto running = parse_json(base);
+  Json j = base;
+  change(j);
+  const auto next = parse_json(j);
+  EXPECT_TRUE(running.ok() && next.ok());
+  return settings_needing_restart(*running, *next);
+}
+
+TEST(Config, AReloadAppliesClientsRatesAndTlsFiles) {
+  EXPECT_TRUE(restart_for([](Json&) {}).empty());
+  EXPECT_TRUE(restart_for([](Json& j) {
+                j["clients"].erase(1);
+                j["clients"][0]["audiences"].push_back("more");
+                j["limits"]["requests_per_second_per_client"] = 5;
+                j["tls"] = {{"cert_file", "new.crt"}, {"key_uri", "pkcs11:token=signet;object=tls"}};
+              }).empty());
+}
+
+TEST(Config, ReloadNamesWhatOnlyARestartChanges) {
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(restart_for([](Json& j) { j["profiles"]["access"]["ttl"] = "2h"; }), Names{"profiles"});
+  EXPECT_EQ(restart_for([](Json& j) { j["listen"]["port"] = 9444; }), Names{"listen"});
+  EXPECT_EQ(restart_for([](Json& j) { j["tls"]["client_ca_file"] = "ca.crt"; }),
+            Names{"tls.client_ca_file (mTLS on or off)"});
+  const auto with_mtls = [](Json& j) { j["tls"]["client_ca_file"] = "ca.crt"; };
+  EXPECT_EQ(restart_for([](Json& j) { j["tls"].erase("client_ca_file"); }, with_mtls),
+            Names{"tls.client_ca_file (mTLS on or off)"});
+  EXPECT_TRUE(restart_for([](Json& j) { j["tls"]["client_ca_file"] = "other-ca.crt"; }, with_mtls).empty());
+  EXPECT_EQ(restart_for([](Json& j) {
+              j["keys"]["rsa_bits"] = 4096;
+              j["limits"]["max_connections"] = 65;
+              j["audit"] = {{"file", "audit.log"}};
+            }),
+            (Names{"keys", "limits (other than requests_per_second_per_client)", "audit"}));
 }
 
 }  // namespace

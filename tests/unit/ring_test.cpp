@@ -151,7 +151,8 @@ TEST(Issuer, SignsClaimsWithTheActiveKey) {
   KeyRing ring(hsm, es256());
   RotationJob job(ring, quick_policy(), &fixed_now);
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
-  const issuance::Issuer issuer("https://signet.test", ring, hsm, nullptr, [] { return std::int64_t{5000}; });
+  const issuance::Issuer issuer("https://signet.test", ring, hsm, nullptr, [] { return std::int64_t{5000}; },
+                                issuance::SigningGate::Options{});
   const config::Profile profile{"access", config::Seconds(600), "api", "at+jwt"};
   issuance::Grant grant{&profile, "alice", "api", config::Seconds(600), nlohmann::ordered_json{{"roles", {"a"}}}};
   auto token = issuer.issue("webapp", grant);

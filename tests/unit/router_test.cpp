@@ -60,6 +60,16 @@ TEST(ErrorResponse, MapsEachCodeOnce) {
   EXPECT_EQ(header(error_response(make_error(Code::kHsmUnavailable, "x")), "Retry-After"), "1");
 }
 
+TEST(ErrorResponse, OverloadIs503WithTheGatesRetryAfter) {
+  Error error = make_error(Code::kOverloaded, "the signing queue is full (4 waiting)");
+  error.retry_after_seconds = 3;
+  const Response r = error_response(error);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "overloaded");
+  EXPECT_EQ(header(r, "Retry-After"), "3");
+  EXPECT_EQ(header(error_response(make_error(Code::kOverloaded, "x")), "Retry-After"), "1");  // never 0
+}
+
 TEST(ErrorResponse, InternalErrorsShowOnlyACorrelationId) {
   const Response r = error_response(make_error(Code::kInternal, "CKR_GENERAL_ERROR at /secret/path"));
   EXPECT_EQ(r.body.find("secret"), std::string::npos);

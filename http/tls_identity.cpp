@@ -1,4 +1,4 @@
-#include "http/hsm_tls_key.h"
+#include "http/tls_identity.h"
 
 #include <gnutls/pkcs11.h>
 
@@ -56,17 +56,17 @@ Status check_uri(std::string_view uri) {
   return ok_status();
 }
 
-// The served key, and every key ever served (see serve()).
-std::atomic<HsmTlsKey*> g_served{nullptr};
+// The served identity, and every identity ever served (see serve()).
+std::atomic<TlsIdentity*> g_served{nullptr};
 std::mutex g_served_mu;
-std::vector<std::unique_ptr<HsmTlsKey>>& retained() {
-  static auto* keys = new std::vector<std::unique_ptr<HsmTlsKey>>();  // never destroyed: see serve()
+std::vector<std::unique_ptr<TlsIdentity>>& retained() {
+  static auto* keys = new std::vector<std::unique_ptr<TlsIdentity>>();  // never destroyed: see serve()
   return *keys;
 }
 
 }  // namespace
 
-int HsmTlsKey::answer_pin(void* userdata, int attempt, const char* /*token_url*/,
+int TlsIdentity::answer_pin(void* userdata, int attempt, const char* /*token_url*/,
                           const char* /*token_label*/, unsigned int flags, char* pin,
                           size_t pin_max) {
   auto* once = static_cast<PinOnce*>(userdata);
@@ -78,21 +78,34 @@ int HsmTlsKey::answer_pin(void* userdata, int attempt, const char* /*token_url*/
   return 0;
 }
 
-Result<std::unique_ptr<HsmTlsKey>> HsmTlsKey::load(const Options& options, std::string_view pin) {
-  if (Status uri = check_uri(options.key_uri); !uri.ok()) return uri.error();
-  if (Status provider = add_provider(options.module_path); !provider.ok()) return provider.error();
+Result<std::unique_ptr<TlsIdentity>> TlsIdentity::from_pem(const std::string& cert_chain_pem,
+                                                          const SecretString& key_pem) {
+  std::unique_ptr<TlsIdentity> identity(new TlsIdentity());
+  int rv = gnutls_privkey_init(&identity->privkey_);
+  if (rv < 0) return tls_error("gnutls_privkey_init", rv);
+  const gnutls_datum_t key{reinterpret_cast<unsigned char*>(const_cast<char*>(key_pem.view().data())),
+                           static_cast<unsigned>(key_pem.view().size())};
+  rv = gnutls_privkey_import_x509_raw(identity->privkey_, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
+  if (rv < 0) return tls_error("cannot read the TLS private key", rv);
+  if (Status chain = identity->adopt_chain(cert_chain_pem, "the TLS private key"); !chain.ok()) return chain.error();
+  return identity;
+}
 
-  std::unique_ptr<HsmTlsKey> key(new HsmTlsKey());
-  int rv = gnutls_privkey_init(&key->privkey_);
+Result<std::unique_ptr<TlsIdentity>> TlsIdentity::from_token(const TokenKey& token_key, std::string_view pin) {
+  if (Status uri = check_uri(token_key.key_uri); !uri.ok()) return uri.error();
+  if (Status provider = add_provider(token_key.module_path); !provider.ok()) return provider.error();
+
+  std::unique_ptr<TlsIdentity> identity(new TlsIdentity());
+  int rv = gnutls_privkey_init(&identity->privkey_);
   if (rv < 0) return tls_error("gnutls_privkey_init", rv);
   // Per key rather than gnutls_pkcs11_set_pin_function: the global one would answer for every
   // PKCS#11 object in the process, and would have to hold the PIN for as long as it is set.
-  gnutls_privkey_set_pin_function(key->privkey_, &HsmTlsKey::answer_pin, &key->pin_once_);
-  key->pin_once_.pin = pin;
-  rv = gnutls_privkey_import_url(key->privkey_, options.key_uri.c_str(), 0);
-  key->pin_once_.pin = {};
-  unsigned pin_requests = key->pin_once_.requests;
-  key->pin_once_.requests = 1;  // from now on every request is refused
+  gnutls_privkey_set_pin_function(identity->privkey_, &TlsIdentity::answer_pin, &identity->pin_once_);
+  identity->pin_once_.pin = pin;
+  rv = gnutls_privkey_import_url(identity->privkey_, token_key.key_uri.c_str(), 0);
+  identity->pin_once_.pin = {};
+  unsigned pin_requests = identity->pin_once_.requests;
+  identity->pin_once_.requests = 1;  // from now on every request is refused
   if (rv == GNUTLS_E_PKCS11_PIN_ERROR || rv == GNUTLS_E_PKCS11_PIN_LOCKED) {
     if (pin.empty() && pin_requests == 1) {
       return make_error(Code::kHsmPin, "the token of tls.key_uri needs a login and no PIN was "
@@ -102,21 +115,26 @@ Result<std::unique_ptr<HsmTlsKey>> HsmTlsKey::load(const Options& options, std::
                                                  "which is not tried again: ") +
                                          gnutls_strerror(rv));
   }
-  if (rv < 0) return tls_error("cannot use the TLS key at '" + options.key_uri + "'", rv);
+  if (rv < 0) return tls_error("cannot use the TLS key at '" + token_key.key_uri + "'", rv);
+  const std::string key_name = "the TLS key at '" + token_key.key_uri + "'";
+  if (Status chain = identity->adopt_chain(token_key.cert_chain_pem, key_name); !chain.ok()) return chain.error();
+  return identity;
+}
 
+Status TlsIdentity::adopt_chain(const std::string& cert_chain_pem, const std::string& key_name) {
   gnutls_pcert_st chain[kMaxChain];
   unsigned count = kMaxChain;
-  gnutls_datum_t pem{reinterpret_cast<unsigned char*>(const_cast<char*>(options.cert_chain_pem.data())),
-                     static_cast<unsigned>(options.cert_chain_pem.size())};
-  rv = gnutls_pcert_list_import_x509_raw(chain, &count, &pem, GNUTLS_X509_FMT_PEM,
-                                         GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+  gnutls_datum_t pem{reinterpret_cast<unsigned char*>(const_cast<char*>(cert_chain_pem.data())),
+                     static_cast<unsigned>(cert_chain_pem.size())};
+  // Sorted into leaf-first order, as GnuTLS does for a certificate file it loads itself.
+  int rv = gnutls_pcert_list_import_x509_raw(chain, &count, &pem, GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_SORT);
   if (rv < 0) return tls_error("cannot read the TLS certificate chain", rv);
   if (count == 0) return make_error(Code::kTls, "the TLS certificate chain is empty");
-  key->pcerts_.assign(chain, chain + count);
+  pcerts_.assign(chain, chain + count);
 
-  // Sign a probe in the token and verify it with the leaf: proves that the key answers and is
+  // Sign a probe with the key and verify it with the leaf: proves that the key answers and is
   // the leaf's, before a client finds out in a failed handshake.
-  gnutls_pubkey_t leaf = key->pcerts_[0].pubkey;
+  gnutls_pubkey_t leaf = pcerts_[0].pubkey;
   gnutls_digest_algorithm_t hash = GNUTLS_DIG_SHA256;
   gnutls_pubkey_get_preferred_hash_algorithm(leaf, &hash, nullptr);
   auto pk = static_cast<gnutls_pk_algorithm_t>(gnutls_pubkey_get_pk_algorithm(leaf, nullptr));
@@ -124,38 +142,42 @@ Result<std::unique_ptr<HsmTlsKey>> HsmTlsKey::load(const Options& options, std::
   static const char kProbe[] = "signet tls key probe";
   gnutls_datum_t probe{reinterpret_cast<unsigned char*>(const_cast<char*>(kProbe)), sizeof kProbe - 1};
   gnutls_datum_t signature{};
-  rv = gnutls_privkey_sign_data2(key->privkey_, algo, 0, &probe, &signature);
-  if (rv < 0) return tls_error("the TLS key at '" + options.key_uri + "' cannot sign", rv);
+  rv = gnutls_privkey_sign_data2(privkey_, algo, 0, &probe, &signature);
+  if (rv < 0) return tls_error(key_name + " cannot sign", rv);
   rv = gnutls_pubkey_verify_data2(leaf, algo, 0, &probe, &signature);
   gnutls_free(signature.data);
-  if (rv < 0) {
-    return make_error(Code::kTls, "the TLS key at '" + options.key_uri +
-                                      "' is not the key of the certificate's leaf");
-  }
-  return key;
+  if (rv < 0) return make_error(Code::kTls, key_name + " is not the key of the certificate's leaf");
+  return ok_status();
 }
 
-HsmTlsKey::~HsmTlsKey() {
+TlsIdentity::~TlsIdentity() {
   for (gnutls_pcert_st& pcert : pcerts_) gnutls_pcert_deinit(&pcert);
   if (privkey_ != nullptr) gnutls_privkey_deinit(privkey_);
 }
 
-void HsmTlsKey::serve(std::unique_ptr<HsmTlsKey> key) {
+void TlsIdentity::serve(std::unique_ptr<TlsIdentity> identity) {
   std::lock_guard lock(g_served_mu);
-  g_served.store(key.get(), std::memory_order_release);
-  retained().push_back(std::move(key));
+  g_served.store(identity.get(), std::memory_order_release);
+  retained().push_back(std::move(identity));
 }
 
-int HsmTlsKey::certificate_callback(gnutls_session_t /*session*/,
+bool TlsIdentity::serving() { return g_served.load(std::memory_order_acquire) != nullptr; }
+
+int TlsIdentity::certificate_callback(gnutls_session_t session,
                                     const gnutls_datum_t* /*req_ca_dn*/, int /*nreqs*/,
                                     const gnutls_pk_algorithm_t* /*pk_algos*/,
                                     int /*pk_algos_length*/, gnutls_pcert_st** pcert,
                                     unsigned int* pcert_length, gnutls_privkey_t* privkey) {
-  HsmTlsKey* key = g_served.load(std::memory_order_acquire);
-  if (key == nullptr) return -1;
-  *pcert = key->pcerts();
-  *pcert_length = key->pcert_count();
-  *privkey = key->privkey();
+  TlsIdentity* identity = g_served.load(std::memory_order_acquire);
+  if (identity == nullptr) return -1;
+  // Name no CA when asking for a client certificate: libmicrohttpd would name the client CA
+  // of the start, which SIGHUP may have replaced, and clients that filter by the names (Go,
+  // Java, browsers) would then hold back a certificate of the new CA. Each request verifies
+  // whatever certificate comes against the current CA (client_trust.h).
+  gnutls_certificate_send_x509_rdn_sequence(session, 1);
+  *pcert = identity->pcerts();
+  *pcert_length = identity->pcert_count();
+  *privkey = identity->privkey();
   return 0;
 }
 
