@@ -298,7 +298,7 @@ void read_limits(ObjectReader& top, Config& config) {
   if (auto q = r.number("requests_per_second_per_client", 0, 1000000)) {
     config.limits.requests_per_second_per_client = static_cast<double>(*q);
   }
-  // Concurrency 0: derived from the machine (signing_gate.h); a network HSM may take more.
+  // Concurrency 0: as many as the HSM's sessions allow (signing_gate.h).
   // A queue of 0 is allowed: refuse at once when every signing slot is busy. The wait is capped
   // at 10 s: the queue is there to bound latency, and clients commonly give up after 30 s.
   if (auto n = r.number("max_signing_concurrency", 0, 1024)) config.limits.max_signing_concurrency = *n;

@@ -77,7 +77,7 @@ struct Limits {
   unsigned max_connections = 1024;
   double requests_per_second_per_client = 0;  // 0: no limit
   // The signing gate (firmware/issuance/signing_gate.h): signatures in the HSM at once (0: as
-  // many as the machine has cores), callers that may wait for one, and how long each may wait,
+  // many as its sessions allow), callers that may wait for one, and how long each may wait,
   // before a 503 "overloaded" with Retry-After.
   std::size_t max_signing_concurrency = 0;
   std::size_t max_signing_queue = 64;

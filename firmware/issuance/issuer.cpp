@@ -20,6 +20,7 @@ Result<IssuedToken> Issuer::issue(std::string_view client, const Grant& grant) c
   const auto snapshot = ring_.snapshot();
   const ring::RingKey* key = snapshot->active();
   if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
+  if (!key->in_token) return make_error(Code::kHsmUnavailable, "the token does not show the active key");
   const std::string* header = snapshot->header_for(grant.profile->typ);
   if (!header) return make_error(Code::kInternal, "no header rendered for typ \"" + grant.profile->typ + "\"");
   return sign(client, grant, *key, *header, now_());

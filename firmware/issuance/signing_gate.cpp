@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hsm/hsm.h"
+
 namespace signet::issuance {
 namespace {
 
@@ -65,15 +67,22 @@ void SigningGate::render_metrics(std::string& out) const {
   out += "signet_signing_refused_total{reason=\"deadline\"} " + std::to_string(refused_deadline()) + "\n";
 }
 
-SigningGate::Options signing_gate_options(const config::Limits& limits, std::size_t hsm_sessions,
-                                          unsigned cores) {
-  constexpr std::size_t kKeptForTheRing = 2;
-  std::size_t concurrency = limits.max_signing_concurrency ? limits.max_signing_concurrency : std::max(1u, cores);
-  if (hsm_sessions != 0) {
-    concurrency = std::min(concurrency, hsm_sessions > kKeptForTheRing ? hsm_sessions - kKeptForTheRing : 1);
-  }
+namespace {
+
+constexpr std::size_t kKeptForTheRing = 2;
+
+// Signing slots: the setting, else the HSM's sessions; never more than the sessions allow.
+std::size_t signing_slots(const config::Limits& limits, std::size_t hsm_sessions) {
+  if (hsm_sessions == 0) hsm_sessions = hsm::Options{}.max_sessions;
+  const std::size_t room = hsm_sessions > kKeptForTheRing ? hsm_sessions - kKeptForTheRing : 1;
+  return limits.max_signing_concurrency ? std::min(limits.max_signing_concurrency, room) : room;
+}
+
+}  // namespace
+
+SigningGate::Options signing_gate_options(const config::Limits& limits, std::size_t hsm_sessions) {
   SigningGate::Options options;
-  options.concurrency = concurrency;
+  options.concurrency = signing_slots(limits, hsm_sessions);
   options.max_waiting = limits.max_signing_queue;
   options.max_wait = std::chrono::milliseconds(limits.max_signing_wait_ms);
   return options;
@@ -82,7 +91,7 @@ SigningGate::Options signing_gate_options(const config::Limits& limits, std::siz
 unsigned http_worker_threads(const config::Limits& limits, unsigned cores) {
   constexpr std::size_t kMaxThreads = 256;
   const std::size_t per_core = std::max(1u, cores);
-  const std::size_t slots = limits.max_signing_concurrency ? limits.max_signing_concurrency : per_core;
+  const std::size_t slots = signing_slots(limits, 0);
   const std::size_t wanted = std::min(slots + limits.max_signing_queue + per_core, kMaxThreads);
   return static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(wanted, limits.max_connections)));
 }

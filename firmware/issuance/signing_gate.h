@@ -84,21 +84,23 @@ class SigningGate {
 };
 
 // The gate for this config and HSM. The queue and the wait come from config.limits, and so may
-// the concurrency (limits.max_signing_concurrency); by default it is the machine's cores: in
-// SoftHSM2 a signature is CPU work on our own cores, so more at once only stretches each one out
-// (a network HSM with parallel engines may deserve the setting). Either way it is capped by the
-// session pool (hsm_sessions, 0 if unknown), less two sessions kept for the key ring's own reads
-// and writes, which must never wait behind signers.
-SigningGate::Options signing_gate_options(const config::Limits& limits, std::size_t hsm_sessions,
-                                          unsigned cores = std::thread::hardware_concurrency());
+// the concurrency (limits.max_signing_concurrency). By default it is what the HSM says it can run
+// at once: its session pool (hsm_sessions: hsm::Options::max_sessions capped by the token's own
+// limit; 0 if unknown, then the pool's default size), less two sessions kept for the key ring's
+// own reads and writes, which must never wait behind signers. Not the cores, although SoftHSM2
+// signs on ours: measured with 32 clients on 2 cores, a gate of 2 cost a quarter of the
+// throughput against 30 (the kernel shares the cores better than a queue in front of them), and a
+// network HSM has engines of its own.
+SigningGate::Options signing_gate_options(const config::Limits& limits, std::size_t hsm_sessions);
 
 // How many HTTP worker threads (libmicrohttpd's pool) the gate needs. A request keeps its worker
 // while it signs, waits in the queue or waits for the audit ledger's flush, so a queue can only
 // form, and the ledger's group commit only share a flush, when there are more workers than
 // signing slots (with one per core, two requests at most were ever in flight here: ES256 with
-// audit.file ran at a third of its speed). So: one per signing slot, one per queued caller, and
-// one per core for the requests that never wait for the HSM (JWKS, health, metrics, refusals),
-// so that a full queue is answered at once. At most 256, and no more than limits.max_connections.
+// audit.file ran at a third of its speed). So: one per signing slot (as signing_gate_options
+// counts them before the HSM is open, so perhaps a few too many), one per queued caller, and one
+// per core for the requests that never wait for the HSM (JWKS, health, metrics, refusals), so
+// that a full queue is answered at once. At most 256, and no more than limits.max_connections.
 unsigned http_worker_threads(const config::Limits& limits, unsigned cores = std::thread::hardware_concurrency());
 
 }  // namespace signet::issuance

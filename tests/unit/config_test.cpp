@@ -125,7 +125,7 @@ TEST(Config, SigningQueueLimits) {
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
   EXPECT_EQ(defaults->limits.max_signing_queue, 64u);
   EXPECT_EQ(defaults->limits.max_signing_wait_ms, 250u);
-  EXPECT_EQ(defaults->limits.max_signing_concurrency, 0u);  // derived from the machine
+  EXPECT_EQ(defaults->limits.max_signing_concurrency, 0u);  // from the HSM's sessions
 
   Json j = valid_config();
   j["limits"]["max_signing_queue"] = 0;  // no queue: refuse at once when the HSM is busy

@@ -169,22 +169,21 @@ TEST(SigningGate, OptionsFollowTheConfigAndTheHsm) {
   config::Limits limits;
   limits.max_signing_queue = 7;
   limits.max_signing_wait_ms = 40;
-  const auto options = signing_gate_options(limits, 32, 2);
+  const auto options = signing_gate_options(limits, 32);
   EXPECT_EQ(options.max_waiting, 7u);
   EXPECT_EQ(options.max_wait, milliseconds(40));
-  EXPECT_EQ(options.concurrency, 2u);                             // the cores
-  EXPECT_EQ(signing_gate_options(limits, 32, 64).concurrency, 30u);  // the sessions, less the ring's
-  EXPECT_EQ(signing_gate_options(limits, 0, 8).concurrency, 8u);     // sessions unknown
-  EXPECT_EQ(signing_gate_options(limits, 2, 8).concurrency, 1u);
-  EXPECT_EQ(signing_gate_options(limits, 32, 0).concurrency, 1u);    // cores unknown
-  limits.max_signing_concurrency = 8;  // the operator knows the HSM better
-  EXPECT_EQ(signing_gate_options(limits, 32, 2).concurrency, 8u);
-  EXPECT_EQ(signing_gate_options(limits, 6, 2).concurrency, 4u);  // still within the sessions
+  EXPECT_EQ(options.concurrency, 30u);                           // the sessions, less the ring's two
+  EXPECT_EQ(signing_gate_options(limits, 8).concurrency, 6u);     // a token with fewer sessions
+  EXPECT_EQ(signing_gate_options(limits, 2).concurrency, 1u);
+  EXPECT_EQ(signing_gate_options(limits, 0).concurrency, 30u);    // unknown: the pool's default
+  limits.max_signing_concurrency = 4;  // the operator's setting
+  EXPECT_EQ(signing_gate_options(limits, 32).concurrency, 4u);
+  EXPECT_EQ(signing_gate_options(limits, 5).concurrency, 3u);     // still within the sessions
 }
 
 TEST(SigningGate, WorkersOutnumberTheSlotsAndTheQueue) {
-  config::Limits limits;  // defaults: queue 64, concurrency from the cores
-  EXPECT_EQ(http_worker_threads(limits, 2), 2u + 64u + 2u);
+  config::Limits limits;  // defaults: queue 64, slots from the HSM's default pool (30)
+  EXPECT_EQ(http_worker_threads(limits, 2), 30u + 64u + 2u);
   limits.max_signing_concurrency = 8;
   limits.max_signing_queue = 4;
   EXPECT_EQ(http_worker_threads(limits, 2), 8u + 4u + 2u);
