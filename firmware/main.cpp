@@ -54,14 +54,25 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config) {
-  auto pin = hsm::read_pin(config.hsm.pin_file, config.hsm.pin_env);
-  if (!pin.ok()) return pin.error();
+// wait_for_token: serve while an absent or failing token comes back (the daemon); --check
+// wants the answer now.
+Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config, bool wait_for_token) {
+  auto pin_source = hsm::open_pin_source(config.hsm.pin_file, config.hsm.pin_env);
+  if (!pin_source.ok()) return pin_source.error();
   hsm::Options options;
   options.module_path = config.hsm.module;
   options.token_label = config.hsm.token_label;
-  options.pin = std::move(*pin);
+  options.pin_source = std::move(*pin_source);
+  options.wait_for_token = wait_for_token;
   return hsm::Hsm::open(std::move(options));
+}
+
+// The longest lifetime a token can be given: the longest profile ttl (a client's max_ttl only
+// shortens it, since a request above its profile's ttl is refused).
+std::int64_t max_token_lifetime(const config::Config& config) {
+  std::int64_t longest = 0;
+  for (const auto& profile : config.profiles) longest = std::max<std::int64_t>(longest, profile.ttl.count());
+  return longest;
 }
 
 http::ServerOptions server_options(const config::Config& config, const TlsFiles& tls) {
@@ -106,6 +117,7 @@ ring::LifecyclePolicy lifecycle_policy(const config::Config& config) {
   policy.retire_grace = config.keys.retire_grace.count();
   policy.max_published = config.keys.max_published;
   policy.refresh_interval = config.keys.refresh_interval.count();
+  policy.max_token_lifetime = max_token_lifetime(config);
   return policy;
 }
 
@@ -119,17 +131,31 @@ void record(audit::Ledger& ledger, ring::KeyEvent event, const std::string& kid)
     case ring::KeyEvent::kPromoted: r.event = audit::Event::kKeyPromoted; break;
     case ring::KeyEvent::kDestroyed: r.event = audit::Event::kKeyDestroyed; break;
     case ring::KeyEvent::kRevoked: r.event = audit::Event::kKeyRevoked; break;
+    case ring::KeyEvent::kAdopted: r.event = audit::Event::kKeyAdopted; break;
+    case ring::KeyEvent::kLost: r.event = audit::Event::kKeyLost; break;
   }
   if (auto written = ledger.append(std::move(r)); !written.ok()) {
     log::error("audit_key_event_lost", {{"kid", kid}, {"detail", written.error().message}});
   }
 }
 
+// The TLS key in the token again, through the new login. A failure keeps the old identity (its
+// handshakes fail until the next recovery or SIGHUP) and says so.
+void refresh_token_identity(const config::Config& config, const TlsFiles& tls) {
+  auto identity = load_tls_identity(config, tls);
+  if (!identity.ok()) {
+    log::error("tls_identity_not_refreshed", {{"detail", identity.error().message}});
+    return;
+  }
+  http::TlsIdentity::serve(std::move(*identity));
+  log::info("tls_identity_refreshed");
+}
+
 // --check: everything a start would touch, without changing the token or listening.
 int check(const config::Config& config) {
   auto tls = read_tls_files(config);
   if (!tls.ok()) return fail(tls.error());
-  auto token = open_hsm(config);
+  auto token = open_hsm(config, false);
   if (!token.ok()) return fail(token.error());
   if (auto identity = load_tls_identity(config, *tls); !identity.ok()) return fail(identity.error());
   auto keys = (*token)->list_keys();
@@ -160,7 +186,7 @@ void wait_for_stop(const sigset_t& signals, Reloader& reloader) {
 int serve(const config::Config& config, const sigset_t& signals) {
   auto tls = read_tls_files(config);
   if (!tls.ok()) return fail(tls.error());
-  auto token = open_hsm(config);
+  auto token = open_hsm(config, true);
   if (!token.ok()) return fail(token.error());
   hsm::Hsm& hsm = **token;
   auto identity = load_tls_identity(config, *tls);
@@ -178,6 +204,17 @@ int serve(const config::Config& config, const sigset_t& signals) {
   ring::KeyRing ring(hsm, ring_options(config));
   ring::RotationJob rotation(ring, lifecycle_policy(config), &unix_now);
   ring.on_reservation([&rotation] { rotation.wake(); });
+  // After the token logged us in again, its object handles are new: the ring re-reads them at
+  // once, and a TLS key in the token is looked up again (GnuTLS keeps the old handle forever).
+  hsm.on_recovered([&rotation, &config, &tls] {
+    rotation.wake();
+    if (!config.tls.key_uri.empty()) refresh_token_identity(config, *tls);
+  });
+  // Whatever way serve() ends, the listener goes before what it refers to.
+  struct ForgetListener {
+    hsm::Hsm& hsm;
+    ~ForgetListener() { hsm.on_recovered(nullptr); }
+  } forget_listener{hsm};
   if (ledger) rotation.on_key_event([&ledger](ring::KeyEvent event, const std::string& kid) { record(*ledger, event, kid); });
   if (auto started = rotation.start(kStartTimeout); !started.ok()) return fail(started.error());
 
@@ -191,9 +228,11 @@ int serve(const config::Config& config, const sigset_t& signals) {
   if (!server.ok()) return fail(server.error());
   Reloader reloader(config, std::move(tls->identity_digest), clients, **server);
 
+  const ring::RingKey* active = ring.snapshot()->active();
   log::info("listening", {{"address", config.listen.address},
                           {"port", std::to_string((*server)->port())},
-                          {"kid", ring.snapshot()->active()->entry.kid},
+                          {"kid", active ? std::string_view(active->entry.kid) : std::string_view("none yet")},
+                          {"hsm", hsm::health_name(hsm.health().state)},
                           {"replica", ring.options().replica}});
   wait_for_stop(signals, reloader);
   server->reset();  // drains in-flight requests before the ring and the HSM go away

@@ -94,13 +94,64 @@ bool is_unavailable(CK_RV rv) {
     case CKR_HOST_MEMORY:
     case CKR_SESSION_COUNT:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
-    // The PIN is wiped after the one login, so a lost login cannot be repaired here: the owner
-    // has to reopen the Hsm, which is what "unavailable" tells it.
+    // Retryable: the Hsm logs in again by itself (hsm/recovery.h).
     case CKR_USER_NOT_LOGGED_IN:
+    case CKR_SLOT_ID_INVALID:
       return true;
     default:
       return is_session_lost(rv);
   }
+}
+
+Fault classify(CK_RV rv) {
+  switch (rv) {
+    case CKR_OK:
+      return Fault::kNone;
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_SESSION_CLOSED:
+      return Fault::kSessionLost;
+    case CKR_OBJECT_HANDLE_INVALID:
+    case CKR_KEY_HANDLE_INVALID:
+      return Fault::kStaleHandle;
+    case CKR_USER_NOT_LOGGED_IN:
+      return Fault::kLoggedOut;
+    case CKR_DEVICE_ERROR:
+    case CKR_DEVICE_REMOVED:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_TOKEN_NOT_RECOGNIZED:
+    case CKR_GENERAL_ERROR:
+    case CKR_CRYPTOKI_NOT_INITIALIZED:
+    case CKR_SLOT_ID_INVALID:
+      return Fault::kDeviceGone;
+    case CKR_DEVICE_MEMORY:
+    case CKR_HOST_MEMORY:
+      return Fault::kFull;
+    case CKR_SESSION_COUNT:
+      return Fault::kBusy;
+    case CKR_PIN_INCORRECT:
+    case CKR_PIN_INVALID:
+    case CKR_PIN_LEN_RANGE:
+    case CKR_PIN_LOCKED:
+    case CKR_PIN_EXPIRED:
+    case CKR_USER_PIN_NOT_INITIALIZED:
+      return Fault::kPinRefused;
+    default:
+      return Fault::kNone;
+  }
+}
+
+std::string_view fault_name(Fault fault) {
+  switch (fault) {
+    case Fault::kNone: return "none";
+    case Fault::kSessionLost: return "session_lost";
+    case Fault::kStaleHandle: return "stale_handle";
+    case Fault::kLoggedOut: return "logged_out";
+    case Fault::kDeviceGone: return "device_gone";
+    case Fault::kFull: return "full";
+    case Fault::kBusy: return "busy";
+    case Fault::kPinRefused: return "pin_refused";
+  }
+  return "none";
 }
 
 Error rv_error(std::string_view what, CK_RV rv) {

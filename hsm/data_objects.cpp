@@ -72,6 +72,20 @@ Status write_data_object(SessionRef& session, std::string_view label, std::strin
   create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_VALUE, value);
   CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
   CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+  if (rv == CKR_DEVICE_MEMORY && !old_objects->empty()) {
+    // A full token has no room for the new object beside the old one (and tokens commonly keep
+    // a data object's value read-only): make room first. Only a crash in the instant between
+    // the two calls can lose this record, and every record Signet keeps survives that (the
+    // ring is adopted back, a lease or a request is made again, and a reservation lost with a
+    // crash is bounded by retire_grace, as docs/API.md says). A record that can no longer be
+    // written at all would stop issuance instead.
+    for (CK_OBJECT_HANDLE old_object : *old_objects) {
+      if (Status destroyed = destroy_object(session, old_object); !destroyed.ok()) return destroyed;
+    }
+    rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+    if (rv != CKR_OK) return session.fail("C_CreateObject (after making room)", rv);
+    return ok_status();
+  }
   if (rv != CKR_OK) return session.fail("C_CreateObject", rv);
 
   for (CK_OBJECT_HANDLE old_object : *old_objects) {

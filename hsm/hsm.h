@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,10 +29,15 @@ enum class SignScheme {
   kEd25519,         // CKM_EDDSA (JWS EdDSA)
 };
 
-// A reference to a private key usable for sign(). Only valid for the Hsm that made it.
+// A reference to a private key usable for sign(). Only valid for the Hsm that made it. A token
+// that lost our login (a reboot, a network HSM that dropped us) hands out new object handles
+// after the next login, so the reference also carries the key's CKA_ID and the login
+// generation its handle belongs to: sign() finds the key again by id when they differ.
 struct KeyRef {
   std::uint64_t handle = 0;
   SignScheme scheme = SignScheme::kRsaPkcs1Sha256;
+  std::string id;                // CKA_ID
+  std::uint64_t generation = 0;  // Hsm::health().generation when the handle was read
 };
 
 // A Signet key pair in the token: its identity, its public half and the token's evidence
@@ -53,11 +59,44 @@ struct KeyInfo {
   bool never_extractable = false;
 };
 
+// Where the PIN comes from each time the token needs a login: the first one, and every one
+// after the token lost the login. Called from the recovery thread only.
+using PinSource = std::function<Result<SecretString>()>;
+
+// How the token is doing as this layer sees it. "Recovering" is never "empty": while it lasts,
+// every operation fails fast with kHsmUnavailable, so no caller mistakes an unseen key or
+// record for an absent one.
+enum class Health {
+  kReady,       // logged in, operations run
+  kRecovering,  // the token, a session or the login was lost; reconnecting with backoff
+  kFailed,      // cannot recover without an operator (the PIN was refused or is locked)
+};
+
+struct HealthReport {
+  Health state = Health::kReady;
+  std::string reason;                 // why not ready; never a secret
+  std::uint64_t generation = 1;       // the login generation: +1 at every recovery
+  std::uint64_t recoveries = 0;       // successful reconnections since start
+  std::uint64_t faults = 0;           // operations that failed with a token fault
+  std::int64_t last_signature_ms = 0; // wall clock of the last good signature, 0 if none
+  bool signed_since_recovery = false; // a signature has worked in the current generation
+  long retry_after_seconds = 0;       // while recovering: when the next attempt is due
+};
+
+std::string_view health_name(Health health);
+
 struct Options {
   std::string module_path;  // e.g. /usr/lib/softhsm/libsofthsm2.so
   std::string token_label;
-  SecretString pin;  // wiped once used
+  SecretString pin;  // the first login's PIN, wiped once used; empty: ask pin_source
+  // Every later login: after a reboot of the token, or a first login that open() could not
+  // make. Without it, a lost login cannot be recovered and the Hsm reports kFailed.
+  PinSource pin_source{};
   std::size_t max_sessions = 32;  // sessions in the pool, capped by the token's ulMaxSessionCount
+  // Start even when the token is absent or failing (kHsmUnavailable, kHsmTokenNotFound): open()
+  // then answers an Hsm that is kRecovering and logs in as soon as the token answers. A module
+  // that does not load, or a refused PIN, still fails open().
+  bool wait_for_token = false;
 };
 
 class Hsm {
@@ -66,16 +105,26 @@ class Hsm {
   // the token by label, checks the PIN flags, logs in once as CKU_USER and wipes the PIN.
   // Errors: kHsmModule (not loadable), kHsmTokenNotFound, kHsmPin (incorrect, locked, expired;
   // never retried), kHsmUnavailable (device errors). Messages never contain the PIN.
+  //
+  // Afterwards the Hsm rides out faults by itself (hsm/recovery.h): a lost session is reopened
+  // and the operation retried once; a lost login, a device error or a vanished token puts it in
+  // kRecovering, where a background thread reconnects with backoff and jitter (re-finding the
+  // token, logging in with the PIN from pin_source, reopening the pool) while every operation
+  // fails fast with kHsmUnavailable. A refused PIN is never tried twice: kFailed.
   static Result<std::unique_ptr<Hsm>> open(Options options);
 
   virtual ~Hsm() = default;
 
-  // Generates a key pair in the token for the scheme (rsa_bits >= 2048 for RSA schemes), then
-  // reads back CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE and destroys and refuses
-  // a key that fails any of them.
-  virtual Result<KeyInfo> generate_key(SignScheme scheme, unsigned rsa_bits) = 0;
+  // Generates a key pair in the token for the scheme (rsa_bits >= 2048 for RSA schemes) with
+  // the given CKA_ID (16 random bytes when empty), then reads back CKA_LOCAL,
+  // CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE and destroys and refuses a key that fails any
+  // of them. A caller that chooses the id can record its intent in the token first.
+  virtual Result<KeyInfo> generate_key(SignScheme scheme, unsigned rsa_bits, std::string_view id) = 0;
+  Result<KeyInfo> generate_key(SignScheme scheme, unsigned rsa_bits) { return generate_key(scheme, rsa_bits, {}); }
 
   // Every Signet key pair in the token (private keys labelled "signet:*" with a public half).
+  // Only ever a complete view: an answer is made by a logged-in session that was still logged in
+  // after it, so a key missing from it is absent from the token, not merely unseen.
   virtual Result<std::vector<KeyInfo>> list_keys() = 0;
 
   // Destroys both halves of the key with this CKA_ID. Destroying an absent key is not an error.
@@ -83,16 +132,18 @@ class Hsm {
 
   // Signs message with the key into out (at least 512 bytes) and answers the signature length.
   // ECDSA signatures are always exactly 64 bytes (r||s, each left-padded to 32).
-  // Errors: kHsmUnavailable for device/session trouble, kInternal for anything else. A session
-  // the module lost is reopened and the sign retried once. A lost login (CKR_USER_NOT_LOGGED_IN)
-  // is kHsmUnavailable too: the PIN is gone, so the owner must open a new Hsm.
+  // Errors: kHsmUnavailable (with retry_after_seconds) for device, session or login trouble and
+  // while recovering, kInternal for anything else. A session the module lost is reopened and the
+  // sign retried once; a stale key handle is looked up again by the key's CKA_ID.
   virtual Result<std::size_t> sign(const KeyRef& key, std::string_view message,
                                    unsigned char* out, std::size_t out_len) = 0;
 
   // A token data object (CKO_DATA, CKA_TOKEN, CKA_PRIVATE) found by its CKA_LABEL: the place for
   // small records that must live with the keys. read_data answers kNotFound when absent.
   // write_data takes values up to 64 KiB (kInvalidArgument above) and creates the new object
-  // before destroying the old one(s), so a crash in between leaves both. read_data then answers
+  // before destroying the old one(s), so a crash in between leaves both; on a full token
+  // (CKR_DEVICE_MEMORY) it destroys the old one(s) first to make room, so that the records
+  // issuance needs keep working when nothing new fits. read_data then answers
   // the greatest value in byte order, the same in every process: a record that starts with a
   // fixed-width big-endian sequence number reads as the newest. The next write removes both.
   virtual Result<std::string> read_data(std::string_view label) = 0;
@@ -103,8 +154,15 @@ class Hsm {
   // Destroys every data object with this label; an absent one is not an error.
   virtual Status destroy_data(std::string_view label) = 0;
 
-  // Whether the token still answers (used by /readyz).
+  // Whether the token still answers (used by /readyz): kHsmUnavailable while recovering.
   virtual Status check_health() = 0;
+
+  // The state of the connection to the token, for /readyz and /metrics.
+  virtual HealthReport health() const { return {}; }
+  // Called (from the recovery thread) after each successful reconnection, when handles read
+  // before it are stale and whatever else holds token objects must look them up again. Set once,
+  // before the Hsm is shared.
+  virtual void on_recovered(std::function<void()> listener) { static_cast<void>(listener); }
 
   // How many operations can run in the token at once: the session pool's size (Options::
   // max_sessions, capped by the token's own session limit). 0 when unknown (test doubles).
@@ -115,5 +173,10 @@ class Hsm {
 // others (mode 0600 or 0400), or from an environment variable. Exactly one of the two is set.
 // Trailing newlines are stripped. Errors name the file or variable, never the PIN.
 Result<SecretString> read_pin(const std::string& pin_file, const std::string& pin_env);
+
+// The PIN source signetd gives the Hsm (Options::pin_source), checked once now: a pin_file is
+// read again at each login; a pin_env value is moved into locked, non-dumpable memory and
+// removed from the process's environment (hsm/pin_source.cpp says why).
+Result<PinSource> open_pin_source(const std::string& pin_file, const std::string& pin_env);
 
 }  // namespace signet::hsm

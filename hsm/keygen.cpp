@@ -111,16 +111,20 @@ void destroy_pair(SessionRef& session, const Pair& pair) {
 
 }  // namespace
 
-Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits) {
+Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits,
+                                  std::string_view chosen_id) {
   if (is_rsa(scheme) && (rsa_bits < kMinRsaBits || rsa_bits > kMaxRsaBits)) {
     return make_error(Code::kInvalidArgument, "RSA keys must have 2048 to 4096 bits, not " +
                                                   std::to_string(rsa_bits));
   }
-  unsigned char raw_id[kIdSize];
-  if (RAND_bytes(raw_id, sizeof raw_id) != 1) {
-    return make_error(Code::kInternal, "the random generator failed to make a key id");
+  std::string id(chosen_id);
+  if (id.empty()) {
+    unsigned char raw_id[kIdSize];
+    if (RAND_bytes(raw_id, sizeof raw_id) != 1) {
+      return make_error(Code::kInternal, "the random generator failed to make a key id");
+    }
+    id.assign(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
   }
-  std::string id(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
   std::string label = std::string(kKeyLabelPrefix) + lowercase_hex(id);
 
   Pair pair;

@@ -102,7 +102,7 @@ Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDL
   std::optional<SignScheme> scheme = scheme_of(*type, *mechanisms);
   if (!scheme) return not_ours;
   key.scheme = *scheme;
-  key.ref = KeyRef{private_key, *scheme};
+  key.ref = KeyRef{private_key, *scheme, key.id, 0};
 
   for (auto [attribute, flag] : {std::pair{CKA_LOCAL, &key.local},
                                  std::pair{CKA_ALWAYS_SENSITIVE, &key.always_sensitive},
@@ -136,6 +136,21 @@ Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session) {
   std::sort(keys.begin(), keys.end(),
             [](const KeyInfo& a, const KeyInfo& b) { return a.id < b.id; });
   return keys;
+}
+
+Result<CK_OBJECT_HANDLE> find_private_key(SessionRef& session, std::string_view id) {
+  Template match;
+  match.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+      .add_bytes(CKA_ID, id)
+      .add_bytes(CKA_LABEL, std::string(kKeyLabelPrefix) + lowercase_hex(id));
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  if (found->empty()) {
+    // Not kNotFound: the caller held a reference to it, so it is this token's trouble (a key
+    // destroyed behind our back), which the ring notices at its next refresh.
+    return make_error(Code::kHsmUnavailable, "the token has no key " + lowercase_hex(id));
+  }
+  return *std::min_element(found->begin(), found->end());
 }
 
 Status destroy_key_pair(SessionRef& session, std::string_view id) {

@@ -133,6 +133,16 @@ Result<std::vector<CK_MECHANISM_TYPE>> get_mechanisms(SessionRef& session,
   return mechanisms;
 }
 
+Status require_login(SessionRef& session) {
+  CK_SESSION_INFO info{};
+  CK_RV rv = session.api.C_GetSessionInfo(session.handle, &info);
+  if (rv != CKR_OK) return session.fail("C_GetSessionInfo", rv);
+  if (info.state != CKS_RO_USER_FUNCTIONS && info.state != CKS_RW_USER_FUNCTIONS) {
+    return session.fail("the token lost the login; C_GetSessionInfo", CKR_USER_NOT_LOGGED_IN);
+  }
+  return ok_status();
+}
+
 Status destroy_object(SessionRef& session, CK_OBJECT_HANDLE object) {
   CK_RV rv = session.api.C_DestroyObject(session.handle, object);
   if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID) return ok_status();

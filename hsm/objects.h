@@ -18,14 +18,22 @@ struct SessionRef {
   const CK_FUNCTION_LIST& api;
   CK_SESSION_HANDLE handle;
   CK_RV lost = CKR_OK;   // set when the module said the session is gone: retry in a new one
+  CK_RV fault = CKR_OK;  // the last failing code, which the Hsm classifies (ck.h, Fault)
   bool discard = false;  // set when the session may hold an unfinished operation: close it
 
-  // rv_error(), noting a lost session on the way.
+  // rv_error(), noting a lost session and the fault on the way.
   Error fail(std::string_view what, CK_RV rv) {
     if (is_session_lost(rv)) lost = rv;
+    fault = rv;
     return rv_error(what, rv);
   }
 };
+
+// Fails (with CKR_USER_NOT_LOGGED_IN noted as the fault) unless the session still works in the
+// user's login. A token that lost the login still answers searches, with the private objects
+// left out: every view of the token is checked with this, before and after, so that an empty
+// answer always means empty.
+Status require_login(SessionRef& session);
 
 // A CK_ATTRIBUTE array whose values live as long as the Template. Not copyable: the
 // attributes point into the Template's own storage.

@@ -20,7 +20,9 @@ namespace signet::hsm {
 inline constexpr std::string_view kKeyLabelPrefix = "signet:";
 
 // keygen.cpp
-Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits);
+// chosen_id: the CKA_ID for both halves; empty: 16 random bytes.
+Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits,
+                                  std::string_view chosen_id);
 
 // keys.cpp
 // The KeyInfo of a private key, or nullopt when it is not a complete Signet key pair (label
@@ -28,6 +30,9 @@ Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsign
 Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDLE private_key);
 Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session);
 Status destroy_key_pair(SessionRef& session, std::string_view id);
+// The private half of the Signet key pair with this CKA_ID, found again after a new login made
+// the old handle stale; kNotFound when the token has no such key.
+Result<CK_OBJECT_HANDLE> find_private_key(SessionRef& session, std::string_view id);
 
 // signing.cpp
 Result<std::size_t> sign_message(SessionRef& session, const KeyRef& key, std::string_view message,

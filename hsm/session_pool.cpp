@@ -49,7 +49,7 @@ void SessionPool::close(Slot& slot) {
   slot.handle = CK_INVALID_HANDLE;
 }
 
-Result<SessionPool::Lease> SessionPool::acquire() {
+Result<SessionPool::Lease> SessionPool::acquire(CK_RV* failure) {
   const std::size_t start = thread_start_index();
   const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
   CK_RV last_open_failure = CKR_OK;
@@ -75,11 +75,15 @@ Result<SessionPool::Lease> SessionPool::acquire() {
       if (rv == CKR_OK) return Lease(this, index);
       slot.state.store(kEmpty, std::memory_order_release);
       // Other applications may hold the token's sessions: wait for one as for a busy slot.
-      if (rv != CKR_SESSION_COUNT) return rv_error("C_OpenSession", rv);
+      if (rv != CKR_SESSION_COUNT) {
+        if (failure != nullptr) *failure = rv;
+        return rv_error("C_OpenSession", rv);
+      }
       last_open_failure = rv;
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
+      if (failure != nullptr) *failure = last_open_failure;
       if (last_open_failure != CKR_OK) return rv_error("C_OpenSession", last_open_failure);
       return make_error(Code::kHsmUnavailable,
                         "all " + std::to_string(capacity_) + " HSM sessions stayed busy");

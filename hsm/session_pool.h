@@ -47,8 +47,9 @@ class SessionPool {
   // Closes every session. All Leases must have been returned.
   ~SessionPool();
 
-  // Errors: kHsmUnavailable when no session frees up within the wait, or opening one fails.
-  Result<Lease> acquire();
+  // Errors: kHsmUnavailable when no session frees up within the wait, or opening one fails;
+  // then *failure (when given) holds the C_OpenSession code, CKR_OK for a plain wait.
+  Result<Lease> acquire(CK_RV* failure = nullptr);
 
   std::size_t capacity() const { return capacity_; }
   // Sessions open right now (for tests and metrics; racy by nature).

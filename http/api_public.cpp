@@ -1,6 +1,7 @@
 // The public routes: the JWKS, OIDC discovery and health. No credentials, no HSM on the path
 // of the JWKS: it answers from the ring's pre-rendered bytes.
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "http/api.h"
@@ -28,6 +29,13 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 
 Response jwks(const ApiContext& context, const std::string& cache_control, const Request& request) {
   const auto snapshot = context.ring.snapshot();
+  if (!snapshot->loaded) {
+    // Started while the token was away: there is nothing to publish yet, and an empty set would
+    // be cached by relying parties for max_age as "these issuer keys do not exist".
+    Response r = error_response(503, "hsm_unavailable", "the key set is not known yet; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   Response r;
   r.headers.emplace_back("ETag", snapshot->etag);
   r.headers.emplace_back("Cache-Control", cache_control);
@@ -42,16 +50,47 @@ Response jwks(const ApiContext& context, const std::string& cache_control, const
   return r;
 }
 
+// Ready means a token could be signed now: the HSM is connected and answers, the ring is known,
+// its active key is in the token, and a signature has worked since the HSM last (re)connected.
 Response readiness(const ApiContext& context) {
-  const char* reason = nullptr;
-  if (!context.hsm.check_health().ok()) reason = "the HSM does not answer";
-  else if (!context.ring.snapshot()->active()) reason = "the key ring has no active key";
-  if (reason) {
+  const hsm::HealthReport health = context.hsm.health();
+  const auto snapshot = context.ring.snapshot();
+  const ring::RingKey* active = snapshot->active();
+  std::string reason;
+  if (health.state == hsm::Health::kFailed) reason = "the HSM cannot be used: " + health.reason;
+  else if (health.state == hsm::Health::kRecovering) reason = "the HSM is reconnecting";
+  else if (!context.hsm.check_health().ok()) reason = "the HSM does not answer";
+  else if (!snapshot->loaded) reason = "the key ring has not been read yet";
+  else if (!active) reason = "the key ring has no active key";
+  else if (!active->in_token) reason = "the token does not show the active key";
+  else if (!health.signed_since_recovery) reason = "no signature has worked since the HSM connected";
+  if (!reason.empty()) {
     Response r = json_response(503, nlohmann::json{{"status", "unavailable"}, {"reason", reason}}.dump());
-    r.headers.emplace_back("Retry-After", "1");
+    r.headers.emplace_back("Retry-After", std::to_string(std::max(1L, health.retry_after_seconds)));
     return r;
   }
   return json_response(200, R"({"status":"ready"})");
+}
+
+// The HSM's connection and the rotation job's trouble, for alerts.
+void render_hsm_metrics(const ApiContext& context, std::int64_t now_ms, std::string& out) {
+  const hsm::HealthReport health = context.hsm.health();
+  out += "# TYPE signet_hsm_up gauge\nsignet_hsm_up " + std::string(health.state == hsm::Health::kReady ? "1" : "0") + "\n";
+  out += "# TYPE signet_hsm_state gauge\n";
+  for (auto state : {hsm::Health::kReady, hsm::Health::kRecovering, hsm::Health::kFailed}) {
+    out += "signet_hsm_state{state=\"" + std::string(hsm::health_name(state)) + "\"} " +
+           (state == health.state ? "1" : "0") + "\n";
+  }
+  out += "# TYPE signet_hsm_recoveries_total counter\nsignet_hsm_recoveries_total " + std::to_string(health.recoveries) + "\n";
+  out += "# TYPE signet_hsm_faults_total counter\nsignet_hsm_faults_total " + std::to_string(health.faults) + "\n";
+  if (health.last_signature_ms > 0) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(now_ms - health.last_signature_ms) / 1000.0);
+    out += "# TYPE signet_hsm_seconds_since_last_signature gauge\nsignet_hsm_seconds_since_last_signature " +
+           std::string(seconds) + "\n";
+  }
+  out += "# TYPE signet_rotation_failures_total counter\nsignet_rotation_failures_total " +
+         std::to_string(context.rotation.failed_ticks()) + "\n";
 }
 
 // Prometheus text: requests by route and status, signing latency, HSM errors, and the ring.
@@ -79,6 +118,8 @@ Response metrics(const ApiContext& context, const Router& router) {
            std::to_string(by_state[static_cast<int>(state)]) + "\n";
   }
   out += ages + signed_total;
+  render_hsm_metrics(context, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count(), out);
   Response r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = std::move(out);

@@ -55,7 +55,7 @@ Response error_response(const Error& error) {
     case Code::kHsmPin: {
       log::error("hsm_unavailable", {{"detail", error.message}});
       Response r = error_response(503, "hsm_unavailable", "the HSM cannot sign right now; retry shortly");
-      r.headers.emplace_back("Retry-After", "1");
+      r.headers.emplace_back("Retry-After", std::to_string(std::max(1L, error.retry_after_seconds)));
       return r;
     }
     case Code::kRateLimited: {

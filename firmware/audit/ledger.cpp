@@ -27,6 +27,8 @@ std::string_view event_name(Event event) {
     case Event::kKeyPromoted: return "key_promoted";
     case Event::kKeyDestroyed: return "key_destroyed";
     case Event::kKeyRevoked: return "key_revoked";
+    case Event::kKeyAdopted: return "key_adopted";
+    case Event::kKeyLost: return "key_lost";
   }
   return "unknown";
 }

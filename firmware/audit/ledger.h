@@ -33,7 +33,7 @@
 
 namespace signet::audit {
 
-enum class Event { kTokenIssued, kKeyGenerated, kKeyPromoted, kKeyDestroyed, kKeyRevoked };
+enum class Event { kTokenIssued, kKeyGenerated, kKeyPromoted, kKeyDestroyed, kKeyRevoked, kKeyAdopted, kKeyLost };
 
 // The word written in the "event" field, e.g. "token_issued".
 std::string_view event_name(Event event);

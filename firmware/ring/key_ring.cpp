@@ -64,6 +64,19 @@ RingKey describe(const hsm::KeyInfo& info) {
   return key;
 }
 
+std::optional<RingKey> describe_from_record(const RecordEntry& entry) {
+  const auto alg = jose::parse_alg(entry.alg);
+  if (entry.jwk.empty() || !alg) return std::nullopt;
+  // Only a JWK that the verifier reads back under the recorded kid is published.
+  const auto parsed = verify::KeySet::from_jwks_json("{\"keys\":[" + entry.jwk + "]}");
+  if (parsed.keys.size() != 1 || !parsed.keys.contains(entry.kid)) return std::nullopt;
+  RingKey key;
+  key.entry = entry;
+  key.alg = *alg;
+  key.jwk_json = entry.jwk;
+  return key;
+}
+
 const RingKey* Snapshot::active() const {
   for (const auto& k : keys) {
     if (k.entry.state == KeyState::kActive) return &k;
@@ -96,6 +109,7 @@ const std::string* Snapshot::header_for(std::string_view typ) const {
 std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vector<RingKey> keys,
                                                 const std::vector<std::string>& typs) {
   auto snap = std::make_shared<Snapshot>();
+  snap->loaded = true;
   snap->serial = serial;
   snap->keys = std::move(keys);
   std::string body = "{\"keys\":[";
@@ -120,19 +134,30 @@ std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vecto
 }
 
 KeyRing::KeyRing(hsm::Hsm& hsm, RingOptions options)
-    : hsm_(hsm), options_(std::move(options)), current_(render_snapshot(0, {}, {})) {
+    : hsm_(hsm), options_(std::move(options)), current_(std::make_shared<const Snapshot>()) {
   usage_.replica = options_.replica;
 }
 
 std::string KeyRing::usage_label() const { return std::string(kUsageLabelPrefix) + options_.replica; }
 
-Result<RingRecord> KeyRing::read_record() {
+Result<KeyRing::RecordRead> KeyRing::read_record() {
+  RecordRead read;
   auto text = hsm_.read_data(kRecordLabel);
   if (!text.ok()) {
-    if (text.error().code == Code::kNotFound) return RingRecord{};
+    // Absent in a logged-in view (hsm.h): a fresh token, or a record someone deleted.
+    if (text.error().code == Code::kNotFound) return read;
     return text.error();
   }
-  return decode_record(*text);
+  auto record = decode_record(*text);
+  if (record.ok()) {
+    read.record = std::move(*record);
+    return read;
+  }
+  if (record.error().code != Code::kInternal) return record.error();
+  read.damaged = true;
+  read.why = record.error().message;
+  read.raw = std::move(*text);
+  return read;
 }
 
 Status KeyRing::write_record(RingRecord& record) {
@@ -160,14 +185,17 @@ std::shared_ptr<KeyCounters> KeyRing::counters_for(const std::string& kid) {
   return counters;
 }
 
-Result<RingRecord> KeyRing::refresh() {
-  auto record = read_record();
-  if (!record.ok()) return record.error();
-  if (record->serial != snapshot()->serial || record->serial == 0) {
-    std::lock_guard lock(refresh_mutex_);
-    if (auto shown = publish_locked(*record); !shown.ok()) return shown.error();
+Result<KeyRing::RecordRead> KeyRing::refresh() {
+  auto read = read_record();
+  if (!read.ok()) return read.error();
+  if (read->damaged) return read;  // what is published stays; the lease holder adopts the keys
+  std::lock_guard lock(refresh_mutex_);
+  const auto shown = snapshot();
+  if (!shown->loaded || read->record.serial != shown->serial || read->record.serial == 0 ||
+      hsm_.health().generation != token_keys_generation_) {
+    if (auto published = publish_locked(read->record); !published.ok()) return published.error();
   }
-  return record;
+  return read;
 }
 
 Status KeyRing::publish(const RingRecord& record) {
@@ -176,30 +204,46 @@ Status KeyRing::publish(const RingRecord& record) {
 }
 
 Status KeyRing::publish_locked(const RingRecord& record) {
-  const bool known = std::all_of(record.keys.begin(), record.keys.end(),
+  // Handles come from a listing made in the current login; a new login numbers objects anew.
+  const std::uint64_t generation = hsm_.health().generation;
+  const bool known = generation == token_keys_generation_ &&
+                     std::all_of(record.keys.begin(), record.keys.end(),
                                  [&](const RecordEntry& e) { return token_keys_.count(e.id_hex) != 0; });
   if (!known) {
     auto listed = hsm_.list_keys();
-    if (!listed.ok()) return listed.error();
-    token_keys_.clear();
-    for (auto& info : *listed) token_keys_.emplace(to_hex(info.id), std::move(info));
+    if (listed.ok()) {
+      token_keys_.clear();
+      for (auto& info : *listed) token_keys_.emplace(to_hex(info.id), std::move(info));
+      token_keys_generation_ = generation;
+    } else {
+      // Not seen is not gone: publish from the record, sign with the handles we had (the HSM
+      // layer finds a key again by its id when a handle went stale).
+      log::warn("ring_keys_unreadable", {{"detail", listed.error().message}});
+    }
   }
   std::vector<RingKey> keys;
   for (const auto& entry : record.keys) {
-    const auto it = token_keys_.find(entry.id_hex);
-    if (it == token_keys_.end()) {
-      // Never publish a key the token lacks; the lease holder repairs the record.
-      log::warn("ring_key_missing", {{"kid", entry.kid}, {"detail", "in the ring record but not in the token"}});
-      continue;
+    std::optional<RingKey> key;
+    if (const auto it = token_keys_.find(entry.id_hex); it != token_keys_.end()) {
+      key = describe(it->second);
+      key->in_token = true;
+      if (key->entry.kid != entry.kid) {
+        log::warn("ring_key_mismatch", {{"kid", entry.kid}, {"detail", "the token's key has another thumbprint"}});
+        key.reset();
+      }
     }
-    RingKey key = describe(it->second);
-    if (key.entry.kid != entry.kid) {
-      log::warn("ring_key_mismatch", {{"kid", entry.kid}, {"detail", "the token's key has another thumbprint"}});
-      continue;
+    if (!key) {
+      // The record alone keeps it published, so that the tokens it signed still verify; the
+      // lease holder retires it (it can no longer sign).
+      key = describe_from_record(entry);
+      if (!key) {
+        log::warn("ring_key_missing", {{"kid", entry.kid}, {"detail", "in the ring record but not in the token"}});
+        continue;
+      }
     }
-    key.entry = entry;
-    key.counters = counters_for(entry.kid);
-    keys.push_back(std::move(key));
+    key->entry = entry;
+    key->counters = counters_for(entry.kid);
+    keys.push_back(std::move(*key));
   }
   const auto shown = snapshot();
   if (shown->serial != record.serial || shown->keys.size() != keys.size()) {

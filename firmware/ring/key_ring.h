@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,9 @@ struct RingKey {
   RecordEntry entry;
   jose::Alg alg = jose::Alg::kES256;
   hsm::KeyRef ref;
+  // Whether the token showed this key's private half: a recorded key it lacks (destroyed behind
+  // Signet's back) stays published from the record's JWK, but never signs.
+  bool in_token = false;
   std::string jwk_json;  // the public JWK, as published
   bool local = false;
   bool always_sensitive = false;
@@ -46,6 +50,7 @@ struct RingKey {
 };
 
 struct Snapshot {
+  bool loaded = false;        // false until the ring record was read once: nothing to publish yet
   std::uint64_t serial = 0;   // of the ring record it shows
   std::vector<RingKey> keys;  // every published key (next, active, retiring)
   std::string jwks_body;      // {"keys":[...]}
@@ -76,14 +81,25 @@ class KeyRing {
 
   std::shared_ptr<const Snapshot> snapshot() const { return current_.load(std::memory_order_acquire); }
 
-  // Reads the ring record and shows it, re-reading the token's key pairs when it changed.
-  // Answers the record, for the rotation job.
-  Result<RingRecord> refresh();
+  // What reading the ring record found. A record that cannot be decoded is not an error here,
+  // since the lease holder must act on it (adopt the token's keys): it is `damaged`, with the
+  // raw bytes kept for the operator.
+  struct RecordRead {
+    RingRecord record;
+    bool damaged = false;
+    std::string why;  // when damaged
+    std::string raw;  // when damaged
+  };
+
+  // Reads the ring record and shows it, re-reading the token's key pairs when it changed or the
+  // token logged us in again. A damaged record leaves the snapshot as it was. Answers what was
+  // read, for the rotation job.
+  Result<RecordRead> refresh();
   // Shows a record this process has just written.
   Status publish(const RingRecord& record);
 
   // Token I/O for the rotation job.
-  Result<RingRecord> read_record();
+  Result<RecordRead> read_record();
   Status write_record(RingRecord& record);  // bumps the serial
   Result<std::vector<UsageRecord>> read_usage();
   Result<std::vector<hsm::KeyInfo>> token_keys();
@@ -112,6 +128,7 @@ class KeyRing {
 
   std::mutex refresh_mutex_;  // guards the members below it, up to usage_mutex_
   std::map<std::string, hsm::KeyInfo> token_keys_;  // by lowercase hex id
+  std::uint64_t token_keys_generation_ = 0;         // the login generation they were read in
   std::map<std::string, std::shared_ptr<KeyCounters>> counters_;  // by kid
 
   std::mutex usage_mutex_;  // guards usage_
@@ -125,6 +142,9 @@ std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vecto
 
 // The ring's description of a token key pair (kid and JWK from the public half alone).
 RingKey describe(const hsm::KeyInfo& info);
+// A recorded key the token does not show, published from the record's JWK alone; nullopt
+// when the record has no usable JWK for it.
+std::optional<RingKey> describe_from_record(const RecordEntry& entry);
 hsm::SignScheme scheme_for(jose::Alg alg);
 std::string to_hex(std::string_view bytes);
 

@@ -88,6 +88,17 @@ bool Lease::valid(std::int64_t now_ms, std::chrono::milliseconds margin) const {
   return claimed_at_ != 0 && now_ms + margin.count() < until_;
 }
 
+void Lease::collect_stale_claims(std::int64_t now_ms) {
+  auto claims = read_claims();
+  if (!claims.ok()) return;
+  // Long past any settle time or clock skew between replicas: nobody can still be claiming.
+  const std::int64_t stale_before = now_ms - 10 * ttl_.count();
+  for (const auto& c : *claims) {
+    if (c.replica == replica_ || c.until >= stale_before) continue;
+    static_cast<void>(hsm_.destroy_data(std::string(kLeaseLabelPrefix) + c.replica));
+  }
+}
+
 void Lease::release() {
   if (claimed_at_ == 0) return;
   static_cast<void>(write_claim(0, 0));

@@ -33,6 +33,9 @@ class Lease {
   bool valid(std::int64_t now_ms, std::chrono::milliseconds margin) const;
   // Gives the lease up (at shutdown), so that another replica need not wait for it to expire.
   void release();
+  // Destroys the claims of other replicas that ended long ago (a replica id is new at every
+  // start, so without this each restart would leave an object behind in the token).
+  void collect_stale_claims(std::int64_t now_ms);
 
  private:
   struct Claim {

@@ -23,7 +23,8 @@ UsageTotals total_usage(const std::vector<UsageRecord>& records) {
 std::int64_t destroy_at(const RecordEntry& key, const UsageTotals& usage, const LifecyclePolicy& policy) {
   const auto it = usage.find(key.kid);
   const std::int64_t latest_exp = it == usage.end() ? 0 : it->second.latest_exp;
-  return std::max(latest_exp, key.retired_at) + policy.retire_grace + policy.jwks_max_age;
+  const std::int64_t last_valid = key.adopted ? key.retired_at + policy.max_token_lifetime : key.retired_at;
+  return std::max(latest_exp, last_valid) + policy.retire_grace + policy.jwks_max_age;
 }
 
 std::int64_t rotate_at(const RecordEntry& active, const LifecyclePolicy& policy) {

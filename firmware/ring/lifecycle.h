@@ -23,6 +23,10 @@ struct LifecyclePolicy {
   // How long a replica may serve an older ring before it refreshes: a key is published
   // everywhere only that long after its record was written.
   std::int64_t refresh_interval = 5;
+  // The longest lifetime any profile or client may give a token. An adopted key (repair.h) has
+  // no trustworthy record of when it last signed, so it is kept at least this long after its
+  // adoption, beyond what the usage records reserved.
+  std::int64_t max_token_lifetime = 0;
 
   // How long a next key is published before it may sign: no relying party that honours
   // Cache-Control can hold a JWKS without it by then.
@@ -33,8 +37,8 @@ struct LifecyclePolicy {
 using UsageTotals = std::map<std::string, KeyUsage>;
 UsageTotals total_usage(const std::vector<UsageRecord>& records);
 
-// When a retiring key may be destroyed: its latest reserved exp (or its retirement, if later),
-// plus retire_grace, plus jwks_max_age.
+// When a retiring key may be destroyed: its latest reserved exp (or its retirement, if later;
+// for an adopted key its adoption plus max_token_lifetime), plus retire_grace, plus jwks_max_age.
 std::int64_t destroy_at(const RecordEntry& key, const UsageTotals& usage, const LifecyclePolicy& policy);
 
 // When the active key is due for promotion of the next one by time.

@@ -84,9 +84,11 @@ std::string encode_record(const RingRecord& record) {
   j["version"] = 2;
   j["keys"] = Json::array();
   for (const auto& k : record.keys) {
-    j["keys"].push_back({{"id", k.id_hex}, {"kid", k.kid}, {"alg", k.alg}, {"state", state_name(k.state)},
-                         {"created_at", k.created_at}, {"activated_at", k.activated_at},
-                         {"retired_at", k.retired_at}});
+    Json entry = {{"id", k.id_hex}, {"kid", k.kid}, {"alg", k.alg}, {"state", state_name(k.state)},
+                  {"created_at", k.created_at}, {"activated_at", k.activated_at}, {"retired_at", k.retired_at}};
+    if (!k.jwk.empty()) entry["jwk"] = k.jwk;
+    if (k.adopted) entry["adopted"] = true;
+    j["keys"].push_back(std::move(entry));
   }
   return with_serial(record.serial, j);
 }
@@ -96,7 +98,10 @@ Result<RingRecord> decode_record(std::string_view text) {
   if (!parts.ok()) return parts.error();
   const Json& j = parts->second;
   try {
-    if (j.at("version").get<int>() != 2) return unreadable("ring record", "unknown version");
+    if (j.at("version").get<int>() != 2) {
+      // Not damage: a newer Signet wrote it, and this one must not "repair" what it cannot read.
+      return make_error(Code::kConfig, "the ring record in the token has a version this signetd does not know");
+    }
     RingRecord record;
     record.serial = parts->first;
     for (const auto& k : j.at("keys")) {
@@ -110,6 +115,9 @@ Result<RingRecord> decode_record(std::string_view text) {
       e.created_at = k.at("created_at").get<std::int64_t>();
       e.activated_at = k.at("activated_at").get<std::int64_t>();
       e.retired_at = k.at("retired_at").get<std::int64_t>();
+      // Optional: records written before they existed lack them.
+      if (k.contains("jwk")) e.jwk = k.at("jwk").get<std::string>();
+      if (k.contains("adopted")) e.adopted = k.at("adopted").get<bool>();
       record.keys.push_back(std::move(e));
     }
     return record;

@@ -39,6 +39,13 @@ struct RecordEntry {
   std::int64_t created_at = 0;    // Unix seconds; published from then on
   std::int64_t activated_at = 0;  // 0 until it signs
   std::int64_t retired_at = 0;    // 0 until it stops signing
+  // The public JWK as published, so that the JWKS comes from the record alone and never loses a
+  // key because the token could not show it for a moment (empty in records of older versions,
+  // until the lease holder fills it in from the token).
+  std::string jwk{};
+  // A key pair found in the token that no record named (the record was lost or damaged): it is
+  // published as retiring and kept at least until any token it could have signed has expired.
+  bool adopted = false;
 };
 
 struct RingRecord {

@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <set>
 
+#include <openssl/rand.h>
+
 #include "base/log.h"
 #include "firmware/ring/failpoint.h"
+#include "firmware/ring/repair.h"
 
 namespace signet::ring {
 namespace {
 
 constexpr std::string_view kRotateRequest = "signet:request:rotate";
 constexpr std::string_view kRevokeRequestPrefix = "signet:request:revoke:";
+constexpr std::string_view kDamagedRecordLabel = "signet:ring:damaged";
 constexpr int kMaxStepsPerTick = 8;
 
 std::int64_t wall_ms() {
@@ -52,7 +56,12 @@ RotationJob::~RotationJob() {
 Status RotationJob::start(std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (auto ticked = tick(); !ticked.ok()) return ticked;
+    if (auto ticked = tick(); !ticked.ok()) {
+      if (ticked.error().code != Code::kHsmUnavailable) return ticked;
+      // Not seen is not gone: serve what can be served, and let the thread keep trying.
+      log::warn("ring_waits_for_the_token", {{"detail", ticked.error().message}});
+      break;
+    }
     if (ring_.snapshot()->active()) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       return make_error(Code::kHsmUnavailable, "no active key appeared in the token; another replica holds the lease "
@@ -71,8 +80,13 @@ void RotationJob::run() {
     if (stop_) break;
     woken_ = false;
     lock.unlock();
-    if (auto ticked = tick(); !ticked.ok()) log::warn("rotation_tick_failed", {{"detail", ticked.error().message}});
+    const Status ticked = tick();
+    if (!ticked.ok()) log::warn("rotation_tick_failed", {{"detail", ticked.error().message}});
     lock.lock();
+    if (!ticked.ok()) {
+      ++failed_ticks_;
+      last_failure_ = ticked.error().message;
+    }
     ++ticks_;
     ticked_.notify_all();
   }
@@ -97,6 +111,16 @@ std::string RotationJob::held_reason() const {
   return held_reason_;
 }
 
+std::uint64_t RotationJob::failed_ticks() const {
+  std::lock_guard lock(mutex_);
+  return failed_ticks_;
+}
+
+std::string RotationJob::last_failure() const {
+  std::lock_guard lock(mutex_);
+  return last_failure_;
+}
+
 Status RotationJob::request_rotation() {
   Status written = ring_.hsm().write_data(kRotateRequest, std::to_string(now_()));
   if (written.ok()) wake();
@@ -110,12 +134,40 @@ Status RotationJob::request_revocation(const std::string& kid) {
 }
 
 Status RotationJob::tick() {
-  auto record = ring_.refresh();
-  if (!record.ok()) return record.error();
+  auto read = ring_.refresh();
+  if (!read.ok()) return read.error();
   auto holding = lease_.hold(wall_ms());
   if (!holding.ok()) return holding.error();
-  if (!*holding) return ok_status();
-  return lead(*record, now_());
+  if (*holding) {
+    RingRecord record = read->damaged ? salvage(*read) : std::move(read->record);
+    if (auto led = lead(record, now_()); !led.ok()) return led;
+  }
+  probe_signature();
+  return ok_status();
+}
+
+// Readiness means a signature works (docs/API.md, /readyz): after a start or a reconnection,
+// one is made with the active key before any client needs one.
+void RotationJob::probe_signature() {
+  const auto snapshot = ring_.snapshot();
+  const RingKey* active = snapshot->active();
+  if (!active || !active->in_token) return;
+  const hsm::HealthReport health = ring_.hsm().health();
+  if (health.state != hsm::Health::kReady || health.signed_since_recovery) return;
+  unsigned char signature[512];
+  auto signed_probe = ring_.hsm().sign(active->ref, "signet readiness probe", signature, sizeof signature);
+  if (!signed_probe.ok()) log::warn("signature_probe_failed", {{"kid", active->entry.kid}, {"detail", signed_probe.error().message}});
+}
+
+// A record that cannot be decoded is never taken for an empty ring in silence: it is kept
+// beside the new one for the operator, and repair adopts every key the token holds.
+RingRecord RotationJob::salvage(const KeyRing::RecordRead& read) {
+  log::error("ring_record_damaged", {{"detail", read.why}, {"bytes", std::to_string(read.raw.size())},
+                                     {"action", "adopting every key pair in the token; the damaged record is kept as signet:ring:damaged"}});
+  if (auto kept = ring_.hsm().write_data(kDamagedRecordLabel, read.raw); !kept.ok()) {
+    log::warn("ring_record_not_kept", {{"detail", kept.error().message}});
+  }
+  return RingRecord{};
 }
 
 Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after) {
@@ -128,11 +180,21 @@ Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after)
   return ring_.publish(record);
 }
 
+// The intent goes into the token before the key pair: a crash after C_GenerateKeyPair then
+// leaves an orphan that repair can prove never signed (repair.h). Without the intent it would
+// be adopted, never destroyed.
 Result<RecordEntry> RotationJob::generate(KeyState state, std::int64_t now) {
-  auto info = ring_.hsm().generate_key(scheme_for(ring_.options().algorithm), ring_.options().rsa_bits);
-  if (!info.ok()) return info.error();
+  unsigned char raw_id[16];
+  if (RAND_bytes(raw_id, sizeof raw_id) != 1) return make_error(Code::kInternal, "the random generator failed");
+  const std::string id(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
+  const std::string intent = std::string(kIntentLabelPrefix) + to_hex(id);
+  if (auto written = ring_.hsm().write_data(intent, std::to_string(now)); !written.ok()) return written.error();
+  auto info = ring_.hsm().generate_key(scheme_for(ring_.options().algorithm), ring_.options().rsa_bits, id);
+  if (!info.ok()) return info.error();  // the intent stays until the next repair clears it
   failpoint("after_generate");
-  RecordEntry entry = describe(*info).entry;
+  RingKey key = describe(*info);
+  RecordEntry entry = key.entry;
+  entry.jwk = key.jwk_json;
   entry.state = state;
   entry.created_at = now;
   entry.activated_at = state == KeyState::kActive ? now : 0;
@@ -141,50 +203,46 @@ Result<RecordEntry> RotationJob::generate(KeyState state, std::int64_t now) {
   return entry;
 }
 
-// Makes the record agree with the token: entries whose key is gone are dropped, a second
-// active key (impossible unless the record was edited) retires, and key pairs that no entry
-// names (a crash between generating and recording) are destroyed: they never signed.
-Status RotationJob::repair(RingRecord& record) {
-  auto token = ring_.token_keys();
-  if (!token.ok()) return token.error();
-  std::set<std::string> in_token;
-  for (const auto& info : *token) in_token.insert(to_hex(info.id));
+// Reads the token (keys, intents, reservations) and carries out plan_repair's plan.
+Status RotationJob::repair(RingRecord& record, std::int64_t now) {
+  auto listed = ring_.token_keys();
+  if (!listed.ok()) return listed.error();
+  auto intent_objects = ring_.hsm().list_data(kIntentLabelPrefix);
+  if (!intent_objects.ok()) return intent_objects.error();
+  auto usage = ring_.read_usage();
+  if (!usage.ok()) return usage.error();
 
-  bool changed = false;
-  const auto gone = std::remove_if(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) {
-    if (in_token.count(e.id_hex)) return false;
-    log::warn("ring_repaired", {{"kid", e.kid}, {"detail", "dropped from the record: the token lacks the key"}});
-    return true;
-  });
-  changed |= gone != record.keys.end();
-  record.keys.erase(gone, record.keys.end());
-
-  RecordEntry* newest_active = nullptr;
-  for (auto& e : record.keys) {
-    if (e.state != KeyState::kActive) continue;
-    if (newest_active && newest_active->activated_at >= e.activated_at) {
-      e.state = KeyState::kRetiring;
-      e.retired_at = now_();
-      changed = true;
-    } else {
-      if (newest_active) {
-        newest_active->state = KeyState::kRetiring;
-        newest_active->retired_at = now_();
-        changed = true;
-      }
-      newest_active = &e;
-    }
+  std::vector<TokenKey> token;
+  for (const auto& info : *listed) {
+    RingKey key = describe(info);
+    token.push_back(TokenKey{key.entry.id_hex, key.entry.kid, key.entry.alg, key.jwk_json});
   }
-  if (changed) {
+  std::set<std::string> intents;
+  for (const auto& [label, value] : *intent_objects) intents.insert(label.substr(kIntentLabelPrefix.size()));
+
+  RepairPlan plan = plan_repair(std::move(record), token, intents, total_usage(*usage), now);
+  record = std::move(plan.record);
+  for (const auto& kid : plan.lost) {
+    log::error("key_lost", {{"kid", kid}, {"detail", "the token no longer holds this recorded key; it is retired and "
+                                                       "stays published until its tokens expire"}});
+    if (on_event_) on_event_(KeyEvent::kLost, kid);
+  }
+  for (const auto& kid : plan.adopted) {
+    log::warn("key_adopted", {{"kid", kid}, {"detail", "a key pair no record names; published as retiring"}});
+    if (on_event_) on_event_(KeyEvent::kAdopted, kid);
+  }
+  if (!plan.reactivated.empty()) {
+    log::warn("key_reactivated", {{"kid", plan.reactivated}, {"detail", "the ring had no active key; this adopted key was signing last"}});
+  }
+  if (plan.changed) {
     if (auto committed = commit(record, "after_repair"); !committed.ok()) return committed;
   }
-
-  for (const auto& info : *token) {
-    const std::string id = to_hex(info.id);
-    const bool named = std::any_of(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) { return e.id_hex == id; });
-    if (named) continue;
-    if (auto destroyed = ring_.hsm().destroy_key(info.id); !destroyed.ok()) return destroyed;
-    log::warn("orphan_key_destroyed", {{"id", id}, {"detail", "a key pair no record names; it never signed"}});
+  for (const auto& id_hex : plan.destroy) {
+    if (auto destroyed = ring_.hsm().destroy_key(from_hex(id_hex)); !destroyed.ok()) return destroyed;
+    log::warn("interrupted_key_destroyed", {{"id", id_hex}, {"detail", "generated but never recorded; it never signed"}});
+  }
+  for (const auto& id_hex : plan.clear_intents) {
+    if (auto cleared = ring_.hsm().destroy_data(std::string(kIntentLabelPrefix) + id_hex); !cleared.ok()) return cleared;
   }
   return ok_status();
 }
@@ -199,7 +257,11 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
       auto entry = generate(state, now);
       if (!entry.ok()) return entry.error();
       record.keys.push_back(*entry);
-      return commit(record, state == KeyState::kActive ? "after_record_first" : "after_record_next");
+      if (auto committed = commit(record, state == KeyState::kActive ? "after_record_first" : "after_record_next");
+          !committed.ok()) {
+        return committed;
+      }
+      return ring_.hsm().destroy_data(std::string(kIntentLabelPrefix) + entry->id_hex);
     }
     case Step::kPromote: {
       std::string retired;
@@ -271,10 +333,11 @@ void RotationJob::collect_garbage(const RingRecord& record) {
     const bool still_used = std::any_of(u.keys.begin(), u.keys.end(), [&](const auto& k) { return record.find(k.first); });
     if (!still_used) static_cast<void>(ring_.hsm().destroy_data(std::string(kUsageLabelPrefix) + u.replica));
   }
+  lease_.collect_stale_claims(wall_ms());
 }
 
 Status RotationJob::lead(RingRecord& record, std::int64_t now) {
-  if (auto repaired = repair(record); !repaired.ok()) return repaired;
+  if (auto repaired = repair(record, now); !repaired.ok()) return repaired;
 
   auto requests = ring_.hsm().list_data(kRequestLabelPrefix);
   if (!requests.ok()) return requests.error();

@@ -29,7 +29,7 @@ namespace signet::ring {
 inline constexpr std::string_view kRequestLabelPrefix = "signet:request:";
 
 // What the lifecycle did to a key, for the audit ledger.
-enum class KeyEvent { kGenerated, kPromoted, kDestroyed, kRevoked };
+enum class KeyEvent { kGenerated, kPromoted, kDestroyed, kRevoked, kAdopted, kLost };
 
 class RotationJob {
  public:
@@ -41,7 +41,9 @@ class RotationJob {
   RotationJob& operator=(const RotationJob&) = delete;
 
   // Ticks until the ring has an active key (on a fresh token this replica, or another one,
-  // creates it), then starts the thread. Errors when the HSM fails or time runs out.
+  // creates it), then starts the thread. A token that is unavailable (absent, rebooting) is
+  // not an error: the thread keeps ticking and the ring fills in when the token answers.
+  // Errors when the ring cannot be used at all, or time runs out while the token answers.
   Status start(std::chrono::seconds timeout);
 
   // Operator requests. They are recorded in the token and carried out by the lease holder.
@@ -56,12 +58,17 @@ class RotationJob {
 
   // The last reason a due rotation was held back (cap or pre-publication), or empty.
   std::string held_reason() const;
+  // Ticks that failed (the token refused a step: full, unavailable), and the last reason.
+  std::uint64_t failed_ticks() const;
+  std::string last_failure() const;
   const LifecyclePolicy& policy() const { return policy_; }
 
  private:
   Status tick();
   Status lead(RingRecord& record, std::int64_t now);
-  Status repair(RingRecord& record);
+  Status repair(RingRecord& record, std::int64_t now);
+  RingRecord salvage(const KeyRing::RecordRead& read);
+  void probe_signature();
   Status carry_out(const Decision& decision, RingRecord& record, std::int64_t now);
   Status revoke(const std::string& kid, RingRecord& record, std::int64_t now);
   Result<RecordEntry> generate(KeyState state, std::int64_t now);
@@ -81,6 +88,8 @@ class RotationJob {
   bool woken_ = false;
   std::uint64_t ticks_ = 0;
   std::string held_reason_;
+  std::uint64_t failed_ticks_ = 0;
+  std::string last_failure_;
   std::function<void(KeyEvent, const std::string&)> on_event_;
   std::thread thread_;
 };

@@ -7,6 +7,8 @@ function(signet_pytest name file)
   else()
     set(programs "SIGNETD=${CMAKE_BINARY_DIR}/bin/signetd;SIGNETCTL=${CMAKE_BINARY_DIR}/bin/signetctl")
   endif()
+  # The fault-injecting PKCS#11 module (tests/p11fault) for the HSM fault scenarios.
+  list(APPEND programs "SIGNET_P11FAULT=${CMAKE_BINARY_DIR}/lib/libsignet-p11fault.so")
   # Each file its own temp root in the build folder: parallel runs never share or prune it.
   add_test(NAME ${name}
            COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --basetemp=${CMAKE_CURRENT_BINARY_DIR}/tmp-${name} ${file}

@@ -111,11 +111,26 @@ def test_world_readable_pin_file_is_refused(fresh):
     assert "hsm.pin" in proc.stderr
 
 
-def test_token_not_found_exits_3(fresh):
+def test_token_not_found_exits_3_with_check(fresh):
     fresh.config["hsm"]["token_label"] = "no-such-token"
-    proc = fresh.run_signetd()
+    proc = fresh.run_signetd("--check")
     assert proc.returncode == 3, proc.stderr
     assert "no-such-token" in proc.stderr
+
+
+def test_absent_token_at_start_is_waited_for(fresh):
+    """An absent token (a USB token not yet plugged in, say) is not fatal: signetd serves
+    /healthz and refuses what needs the token with 503 (test_hsm_faults.py shows it serving
+    once the token appears)."""
+    fresh.config["hsm"]["token_label"] = "late-token"
+    with fresh:
+        ready = fresh.get("/readyz")
+        assert ready.status == 503 and "Retry-After" in ready.headers, ready
+        jwks = fresh.get("/.well-known/jwks.json")
+        assert jwks.status == 503 and jwks.json()["error"] == "hsm_unavailable", jwks
+        issued = fresh.issue()
+        assert issued.status == 503 and issued.json()["error"] == "hsm_unavailable", issued
+        assert "late-token" in fresh.stderr()
 
 
 def test_module_not_loadable_exits_3(fresh):

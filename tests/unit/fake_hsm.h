@@ -13,13 +13,14 @@ namespace signet::testing {
 
 class FakeHsm : public hsm::Hsm {
  public:
-  Result<hsm::KeyInfo> generate_key(hsm::SignScheme scheme, unsigned) override {
+  using hsm::Hsm::generate_key;
+  Result<hsm::KeyInfo> generate_key(hsm::SignScheme scheme, unsigned, std::string_view id) override {
     std::lock_guard lock(mutex_);
     if (fail_generate) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_MEMORY");
     hsm::KeyInfo key;
-    key.id = random_bytes(16);
+    key.id = id.empty() ? random_bytes(16) : std::string(id);
     key.scheme = scheme;
-    key.ref = {next_handle_++, scheme};
+    key.ref = {next_handle_++, scheme, key.id, 1};
     key.ec_x = random_bytes(32);
     key.ec_y = random_bytes(32);
     key.ed25519_public = random_bytes(32);
@@ -33,6 +34,7 @@ class FakeHsm : public hsm::Hsm {
 
   Result<std::vector<hsm::KeyInfo>> list_keys() override {
     std::lock_guard lock(mutex_);
+    if (fail_read) return make_error(Code::kHsmUnavailable, "CKR_USER_NOT_LOGGED_IN");
     std::vector<hsm::KeyInfo> out;
     for (const auto& [id, key] : keys_) out.push_back(key);
     return out;
@@ -40,7 +42,7 @@ class FakeHsm : public hsm::Hsm {
 
   Status destroy_key(std::string_view id) override {
     std::lock_guard lock(mutex_);
-    keys_.erase(std::string(id));
+    if (keys_.erase(std::string(id))) ++destroyed;
     return ok_status();
   }
 
@@ -53,6 +55,7 @@ class FakeHsm : public hsm::Hsm {
 
   Result<std::string> read_data(std::string_view label) override {
     std::lock_guard lock(mutex_);
+    if (fail_read) return make_error(Code::kHsmUnavailable, "CKR_USER_NOT_LOGGED_IN");
     const auto it = data_.find(std::string(label));
     if (it == data_.end()) return make_error(Code::kNotFound, "no data object");
     return it->second;
@@ -67,6 +70,7 @@ class FakeHsm : public hsm::Hsm {
 
   Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) override {
     std::lock_guard lock(mutex_);
+    if (fail_read) return make_error(Code::kHsmUnavailable, "CKR_USER_NOT_LOGGED_IN");
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& [label, value] : data_) {
       if (label.compare(0, prefix.size(), prefix) == 0) out.emplace_back(label, value);
@@ -82,10 +86,25 @@ class FakeHsm : public hsm::Hsm {
 
   Status check_health() override { return fail_sign ? Status(make_error(Code::kHsmUnavailable, "gone")) : ok_status(); }
 
+  // Whether a signature worked since "connecting", as the real Hsm reports it for /readyz.
+  hsm::HealthReport health() const override {
+    hsm::HealthReport report;
+    report.signed_since_recovery = !fail_sign;
+    return report;
+  }
+
+  // Drops a key pair behind the ring's back, as a token that lost it would.
+  void lose_key(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    keys_.erase(id);
+  }
+
   bool fail_generate = false;
   bool fail_sign = false;
   bool fail_write = false;
+  bool fail_read = false;  // every view of the token fails, as with a lost login
   int generated = 0;
+  int destroyed = 0;
   std::string last_signed;
 
  private:

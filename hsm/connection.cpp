@@ -1,0 +1,34 @@
+#include "hsm/connection.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace signet::hsm {
+namespace {
+
+// Opened at once, so that a token that cannot serve fails the connection rather than the first
+// signature.
+constexpr std::size_t kPreopenedSessions = 4;
+
+}  // namespace
+
+Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
+                                            SecretString& pin, std::size_t max_sessions,
+                                            std::uint64_t generation) {
+  auto token = Token::open(std::move(module), label, pin);
+  if (!token.ok()) return token.error();
+  std::size_t capacity = max_sessions;
+  if ((*token)->session_limit() != 0) {
+    capacity = std::min<std::size_t>(capacity, (*token)->session_limit());
+  }
+  auto pool = SessionPool::create((*token)->api(), (*token)->slot(), capacity,
+                                  std::min(capacity, kPreopenedSessions));
+  if (!pool.ok()) return pool.error();
+  auto connection = std::make_shared<Connection>();
+  connection->token = std::move(*token);
+  connection->pool = std::move(*pool);
+  connection->generation = generation;
+  return connection;
+}
+
+}  // namespace signet::hsm

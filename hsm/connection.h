@@ -1,0 +1,35 @@
+// One login to the token and the session pool that works in it: the part of an Hsm that is
+// replaced whole when the token loses our sessions or our login (a reboot, a network HSM that
+// dropped the connection). Operations hold a shared_ptr to the Connection they run in, so a
+// replaced one closes its sessions only when its last operation has returned.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "hsm/module.h"
+#include "hsm/session_pool.h"
+#include "hsm/token.h"
+
+namespace signet::hsm {
+
+struct Connection {
+  // The token first, so that it is destroyed last: the pool's sessions close, then the login
+  // session (and, for the last Token of this process on the slot, the login) goes.
+  std::unique_ptr<Token> token;
+  std::unique_ptr<SessionPool> pool;
+  std::uint64_t generation = 0;  // handles read in this connection carry it (KeyRef)
+};
+
+// Finds the token by label, logs in with pin (wiped) and opens the pool with a few sessions, so
+// that a token that cannot serve fails here rather than at the first signature. Errors as
+// Token::open and SessionPool::create.
+Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
+                                            SecretString& pin, std::size_t max_sessions,
+                                            std::uint64_t generation);
+
+}  // namespace signet::hsm

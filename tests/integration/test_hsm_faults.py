@@ -1,0 +1,315 @@
+"""The HSM fails, reboots, fills up or is absent, and Signet keeps every key and recovers by
+itself. The real signetd talks to SoftHSM2 through libsignet-p11fault.so (tests/p11fault), a
+pass-through module that this test drives through its control file.
+
+In every scenario: no 500, every token issued before the fault still verifies against the
+JWKS, the kids do not change, and no key pair is destroyed in the token."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness import MODULE, REPO, Signet, run, split_token, verify
+
+sys.path.insert(0, str(REPO / "tests" / "p11fault"))
+from p11fault import FaultControl, trace_lines  # noqa: E402
+
+FAULT_MODULE = os.environ.get("SIGNET_P11FAULT", str(REPO / "build" / "lib" / "libsignet-p11fault.so"))
+RECOVERY_TIMEOUT = 30.0
+
+
+class FaultySignet(Signet):
+    """A Signet whose token is reached through the fault module."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.control = FaultControl(self.dir / "faults")
+        self.trace = self.dir / "p11.trace"
+        self.config["hsm"]["module"] = FAULT_MODULE
+
+    def env(self) -> dict:
+        return dict(super().env(), SIGNET_P11FAULT_MODULE=MODULE, SIGNET_P11FAULT_CONTROL=str(self.dir / "faults"),
+                    SIGNET_P11FAULT_TRACE=str(self.trace))
+
+    def p11tool(self, *args) -> str:
+        """pkcs11-tool on the real token, logged in."""
+        return run(["pkcs11-tool", "--module", MODULE, "--token-label", "signet", "--login", "--pin", self.pin,
+                    *args], env=super().env()).stdout
+
+    def key_labels(self) -> set:
+        """The labels of the Signet private keys in the token, read past signetd."""
+        listing = self.p11tool("--list-objects", "--type", "privkey")
+        return set(re.findall(r"label:\s+(signet:[0-9a-f]+)", listing))
+
+    def wait_ready(self, timeout=RECOVERY_TIMEOUT) -> float:
+        """Seconds until /readyz says 200."""
+        started = time.monotonic()
+        while self.get("/readyz").status != 200:
+            assert time.monotonic() - started < timeout, f"not ready after {timeout} s:\n{self.stderr()[-3000:]}"
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+    def metric(self, name: str) -> float:
+        text = self.get("/metrics").body.decode()
+        match = re.search(rf"^{name} (\S+)$", text, re.M)
+        assert match, f"{name} not in /metrics"
+        return float(match.group(1))
+
+
+@pytest.fixture
+def faulty(tmp_path):
+    s = FaultySignet(tmp_path / "signet")
+    s.config["limits"]["requests_per_second_per_client"] = 0
+    yield s
+    if s.proc is not None:
+        s.stop()
+
+
+class Load:
+    """Clients that ask for tokens back to back on keep-alive connections, counting answers."""
+
+    def __init__(self, signet: Signet, clients=4):
+        self.signet = signet
+        self.statuses = Counter()
+        self.without_retry_after = 0
+        self.tokens = []
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
+
+    def run(self):
+        conn = None
+        while not self.stop_flag.is_set():
+            try:
+                conn = conn or self.signet.connection(timeout=10)
+                resp = self.signet.issue(conn=conn)
+            except OSError:
+                conn = None
+                self.statuses["connection_error"] += 1
+                time.sleep(0.05)
+                continue
+            self.statuses[resp.status] += 1
+            if resp.status == 200:
+                self.tokens.append(resp.json()["token"])
+            elif resp.status == 503 and "Retry-After" not in resp.headers:
+                self.without_retry_after += 1
+            if resp.status != 200:
+                time.sleep(0.02)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=15)
+
+
+def assert_nothing_lost(signet: FaultySignet, before_tokens, kids_before, labels_before):
+    """Every token from before still verifies with the JWKS; kids and key pairs are all there."""
+    jwks = signet.jwks()
+    kids_now = {k["kid"] for k in jwks["keys"]}
+    assert kids_before <= kids_now, (kids_before, kids_now)
+    for token in before_tokens:
+        verify(token, jwks, "ES256", audience="platxa-api", issuer=signet.issuer)
+    assert labels_before <= signet.key_labels()
+    assert "orphan_key_destroyed" not in signet.stderr()
+
+
+def baseline(signet: FaultySignet):
+    tokens = [signet.token() for _ in range(3)]
+    return tokens, {k["kid"] for k in signet.jwks()["keys"]}, signet.key_labels()
+
+
+def test_outage_under_load_answers_503_and_recovers(faulty):
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+        with Load(faulty) as load:
+            time.sleep(1)
+            faulty.control.fail("*", "CKR_DEVICE_ERROR")
+            time.sleep(3)
+            faulty.control.clear()
+            recovered_in = faulty.wait_ready()
+            time.sleep(1)
+        print(f"outage under load: {dict(load.statuses)}, ready {recovered_in:.2f} s after the HSM came back")
+        assert load.statuses[500] == 0, load.statuses
+        assert set(load.statuses) <= {200, 503}, load.statuses
+        assert load.statuses[503] > 0 and load.without_retry_after == 0, load.statuses
+        assert faulty.issue().status == 200
+        assert_nothing_lost(faulty, before[0] + load.tokens[:20], before[1], before[2])
+        assert faulty.metric("signet_hsm_recoveries_total") >= 1
+        assert faulty.metric("signet_hsm_up") == 1
+
+
+def test_reboot_logs_in_again_and_finds_the_keys(faulty):
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+        with Load(faulty, clients=2) as load:
+            time.sleep(0.5)
+            faulty.control.reboot()
+            recovered_in = faulty.wait_ready()
+            time.sleep(1)
+        print(f"reboot under load: {dict(load.statuses)}, ready again after {recovered_in:.2f} s")
+        assert load.statuses[500] == 0 and set(load.statuses) <= {200, 503}, load.statuses
+        assert faulty.issue().status == 200
+        # Signed with the same active key as before the reboot.
+        kid_after = split_token(faulty.token())[0]["kid"]
+        assert kid_after == split_token(before[0][0])[0]["kid"]
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
+        assert '"event":"hsm_recovered"' in faulty.stderr()
+        assert "ring_changed\",\"keys\":\"0\"" not in faulty.stderr()
+
+
+def test_absent_at_start_serves_once_the_token_appears(faulty):
+    faulty.control.fail("C_GetSlotList", "CKR_TOKEN_NOT_PRESENT")
+    with faulty:
+        assert faulty.get("/readyz").status == 503
+        assert faulty.get("/.well-known/jwks.json").status == 503
+        resp = faulty.issue()
+        assert resp.status == 503 and resp.json()["error"] == "hsm_unavailable" and "Retry-After" in resp.headers
+        time.sleep(1)
+        faulty.control.clear()
+        print(f"absent at start: ready {faulty.wait_ready():.2f} s after the token appeared")
+        assert faulty.issue().status == 200
+        assert len(faulty.jwks()["keys"]) >= 1
+
+
+def test_wrong_pin_after_a_reboot_is_tried_once(faulty):
+    with faulty:
+        faulty.wait_ready()
+        faulty.pin_file.write_text("not-the-pin")
+        faulty.control.reboot()
+        deadline = time.monotonic() + RECOVERY_TIMEOUT
+        while "hsm_failed" not in faulty.stderr():
+            assert time.monotonic() < deadline, faulty.stderr()[-3000:]
+            time.sleep(0.2)
+        time.sleep(2)  # a retry, if there were one, would come within this
+        logins = [rv for name, rv in trace_lines(faulty.trace) if name == "C_Login"]
+        assert logins.count("CKR_PIN_INCORRECT") == 1, logins
+        ready = faulty.get("/readyz")
+        assert ready.status == 503 and "cannot be used" in ready.json()["reason"], ready
+        assert faulty.issue().status == 503
+        assert "not-the-pin" not in faulty.stderr()
+        assert faulty.metric("signet_hsm_up") == 0
+
+
+def test_slow_hsm_is_refused_by_the_signing_gate(faulty):
+    faulty.config["limits"].update({"max_signing_concurrency": 2, "max_signing_queue": 4, "max_signing_wait_ms": 250})
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+        faulty.control.latency(200, "C_Sign")
+        latencies = []
+        lock = threading.Lock()
+        statuses = Counter()
+
+        def client():
+            for _ in range(6):
+                started = time.monotonic()
+                resp = faulty.issue()
+                with lock:
+                    latencies.append(time.monotonic() - started)
+                    statuses[(resp.status, resp.json().get("error"))] += 1
+
+        threads = [threading.Thread(target=client) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        faulty.control.clear()
+        print(f"slow HSM: {dict(statuses)}, slowest answer {max(latencies):.2f} s")
+        assert statuses[(503, "overloaded")] > 0, statuses
+        assert statuses[(200, None)] > 0, statuses
+        assert {s for s, _ in statuses} <= {200, 503}, statuses
+        # The queue is bounded: nobody waits behind a backlog (a signature takes 0.2 s here).
+        assert max(latencies) < 5, max(latencies)
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
+
+
+def test_full_token_keeps_signing_and_reports_the_failed_rotation(faulty):
+    # A rotation every 20 tokens, with a next key that may sign two seconds after its birth.
+    faulty.config["keys"].update({"max_tokens_per_key": 20, "prepublish": "1s", "refresh_interval": "1s"})
+    faulty.config["jwks"]["max_age"] = "1s"
+    with faulty:
+        faulty.wait_ready()
+        time.sleep(2.5)  # the next key is published long enough to take over
+        before = baseline(faulty)
+        # The token is full: it holds what it holds now and not one object more.
+        objects = len(re.findall(r"^(Private Key|Public Key|Data) object", faulty.p11tool("--list-objects"), re.M | re.I))
+        faulty.control.capacity(objects)
+        # Promotion needs only the record and the reservations, which are rewritten in the room
+        # of their old objects; the key that should follow the new active one cannot be made.
+        statuses = Counter(faulty.issue().status for _ in range(60))
+        assert statuses == Counter({200: 60}), statuses
+        deadline = time.monotonic() + RECOVERY_TIMEOUT
+        while faulty.metric("signet_rotation_failures_total") < 1:
+            assert time.monotonic() < deadline, faulty.stderr()[-3000:]
+            time.sleep(0.5)
+        assert "CKR_DEVICE_MEMORY" in faulty.stderr()
+        assert faulty.metric("signet_hsm_up") == 1
+        faulty.control.clear()
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
+
+
+def delete_record(signet: FaultySignet):
+    signet.p11tool("--delete-object", "--type", "data", "--label", "signet:ring")
+
+
+def test_lost_record_adopts_every_key_and_keeps_the_active_one(faulty):
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+        active_kid = split_token(before[0][0])[0]["kid"]
+    delete_record(faulty)
+    with faulty:
+        faulty.wait_ready()
+        assert "key_adopted" in faulty.stderr()
+        assert split_token(faulty.token())[0]["kid"] == active_kid
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
+
+
+def test_damaged_record_is_kept_and_every_key_adopted(faulty):
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+    delete_record(faulty)
+    garbage = faulty.dir / "garbage"
+    garbage.write_bytes(b"00000000000000000099 {not json at all")
+    faulty.p11tool("--write-object", str(garbage), "--type", "data", "--label", "signet:ring",
+                   "--application-label", "signet", "--private")
+    with faulty:
+        faulty.wait_ready()
+        assert "ring_record_damaged" in faulty.stderr()
+        assert "signet:ring:damaged" in faulty.p11tool("--list-objects", "--type", "data")
+        assert faulty.issue().status == 200
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
+
+
+def test_kill_during_recovery_loses_nothing(faulty):
+    with faulty:
+        faulty.wait_ready()
+        before = baseline(faulty)
+        faulty.control.fail("*", "CKR_DEVICE_ERROR")
+        deadline = time.monotonic() + RECOVERY_TIMEOUT
+        while "hsm_reconnect_failed" not in faulty.stderr():
+            assert time.monotonic() < deadline, faulty.stderr()[-3000:]
+            time.sleep(0.1)
+        faulty.proc.send_signal(signal.SIGKILL)
+        faulty.proc.wait()
+        faulty.proc = None
+    faulty.control.clear()
+    with faulty:
+        faulty.wait_ready()
+        assert faulty.issue().status == 200
+        assert_nothing_lost(faulty, before[0], before[1], before[2])
