@@ -71,6 +71,9 @@ http::ServerOptions server_options(const config::Config& config, const TlsFiles&
   options.port = config.listen.port;
   options.max_body_bytes = config.limits.max_body_bytes;
   options.max_connections = config.limits.max_connections;
+  options.max_connections_per_address = config.limits.max_connections_per_address;
+  options.request_timeout = config.limits.request_timeout;
+  options.idle_timeout = config.limits.idle_timeout;
   options.threads = issuance::http_worker_threads(config.limits);  // why so many: signing_gate.h
   return options;
 }

@@ -58,6 +58,7 @@ Response readiness(const ApiContext& context) {
 Response metrics(const ApiContext& context, const Router& router) {
   std::string out;
   router.render_metrics(out);
+  context.auth_failures->render_metrics(out, limits::AuthFailures::Clock::now());
   context.issuer.render_metrics(out);
   const auto snapshot = context.ring.snapshot();
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
