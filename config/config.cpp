@@ -75,11 +75,12 @@ class ObjectReader {
     return v->get<bool>();
   }
 
-  std::optional<Seconds> duration(std::string_view key) {
+  std::optional<Seconds> duration(std::string_view key, Zero zero = Zero::kRefused) {
     const Json* v = find(key);
     if (!v) return std::nullopt;
-    const auto d = v->is_string() ? parse_duration(v->get_ref<const std::string&>()) : std::nullopt;
+    const auto d = v->is_string() ? parse_duration(v->get_ref<const std::string&>(), Zero::kAllowed) : std::nullopt;
     if (!d) throw FieldError{field(key), "must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\""};
+    if (*d == Seconds(0) && zero == Zero::kRefused) throw FieldError{field(key), "must be longer than 0s"};
     return d;
   }
 
@@ -192,8 +193,8 @@ void read_keys(ObjectReader& top, Config& config) {
   }
   if (auto d = r.duration("rotate_every")) config.keys.rotate_every = *d;
   if (auto n = r.number("max_tokens_per_key", 0, UINT64_MAX)) config.keys.max_tokens_per_key = *n;
-  if (auto d = r.duration("prepublish")) config.keys.prepublish = *d;
-  if (auto d = r.duration("retire_grace")) config.keys.retire_grace = *d;
+  if (auto d = r.duration("prepublish", Zero::kAllowed)) config.keys.prepublish = *d;
+  if (auto d = r.duration("retire_grace", Zero::kAllowed)) config.keys.retire_grace = *d;
   if (auto n = r.number("max_published", 2, 16)) config.keys.max_published = *n;
   if (auto d = r.duration("refresh_interval")) {
     if (*d > Seconds(5)) throw FieldError{"keys.refresh_interval", "must be at most 5s"};
@@ -202,11 +203,11 @@ void read_keys(ObjectReader& top, Config& config) {
   r.finish();
 }
 
-void read_single_duration(ObjectReader& top, std::string_view section, std::string_view key, Seconds& out) {
+void read_single_duration(ObjectReader& top, std::string_view section, std::string_view key, Zero zero, Seconds& out) {
   const Json* v = top.find(section);
   if (!v) return;
   ObjectReader r(*v, std::string(section));
-  if (auto d = r.duration(key)) out = *d;
+  if (auto d = r.duration(key, zero)) out = *d;
   r.finish();
 }
 
@@ -289,12 +290,39 @@ void read_clients(ObjectReader& top, Config& config) {
   }
 }
 
+// What one address may hold and how long a connection may take: see config.h.
+void read_connection_limits(ObjectReader& r, Limits& limits) {
+  if (auto n = r.number("max_connections_per_address", 0, 65536)) {
+    if (*n >= limits.max_connections) {
+      throw FieldError{r.field("max_connections_per_address"),
+                       "must be less than limits.max_connections (one address must not hold them all), or 0"};
+    }
+    limits.max_connections_per_address = static_cast<unsigned>(*n);
+  } else {
+    limits.max_connections_per_address = std::min(limits.max_connections_per_address, limits.max_connections / 2);
+  }
+  // Capped so that a slow client cannot hold a connection for long, whatever the setting.
+  const auto at_most = [&r](std::string_view key, Seconds value, Seconds cap) {
+    if (value > cap) throw FieldError{r.field(key), "must be at most " + std::to_string(cap.count()) + "s"};
+    return value;
+  };
+  if (auto d = r.duration("request_timeout")) limits.request_timeout = at_most("request_timeout", *d, Seconds(300));
+  if (auto d = r.duration("idle_timeout")) limits.idle_timeout = at_most("idle_timeout", *d, Seconds(3600));
+  if (auto n = r.number("auth_failures_per_address", 0, 1000000)) limits.auth_failures_per_address = static_cast<unsigned>(*n);
+  if (auto d = r.duration("max_auth_backoff")) limits.max_auth_backoff = at_most("max_auth_backoff", *d, Seconds(86400));
+}
+
 void read_limits(ObjectReader& top, Config& config) {
   const Json* v = top.find("limits");
-  if (!v) return;
+  if (!v) {
+    config.limits.max_connections_per_address =
+        std::min(config.limits.max_connections_per_address, config.limits.max_connections / 2);
+    return;
+  }
   ObjectReader r(*v, "limits");
   if (auto b = r.number("max_body_bytes", 256, 1 << 20)) config.limits.max_body_bytes = *b;
   if (auto c = r.number("max_connections", 1, 65536)) config.limits.max_connections = static_cast<unsigned>(*c);
+  read_connection_limits(r, config.limits);
   if (auto q = r.number("requests_per_second_per_client", 0, 1000000)) {
     config.limits.requests_per_second_per_client = static_cast<double>(*q);
   }
@@ -321,7 +349,7 @@ bool is_reserved_claim(std::string_view name) {
   return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
 }
 
-std::optional<Seconds> parse_duration(std::string_view text) {
+std::optional<Seconds> parse_duration(std::string_view text, Zero zero) {
   // At most nine digits: no duration overflows, and none is absurdly long by accident.
   if (text.size() < 2 || text.size() > 10) return std::nullopt;
   std::int64_t n = 0;
@@ -329,7 +357,7 @@ std::optional<Seconds> parse_duration(std::string_view text) {
     if (text[i] < '0' || text[i] > '9') return std::nullopt;
     n = n * 10 + (text[i] - '0');
   }
-  if (n <= 0) return std::nullopt;
+  if (n == 0 && zero == Zero::kRefused) return std::nullopt;
   switch (text.back()) {
     case 's': return Seconds(n);
     case 'm': return Seconds(n * 60);
@@ -353,8 +381,9 @@ Result<Config> parse(std::string_view text, const std::string& path) {
     read_tls(top, config, base);
     read_hsm(top, config, base);
     read_keys(top, config);
-    read_single_duration(top, "jwks", "max_age", config.jwks_max_age);
-    read_single_duration(top, "verify", "leeway", config.verify_leeway);
+    // Zero means something for both: no caching of the JWKS, no clock skew allowed.
+    read_single_duration(top, "jwks", "max_age", Zero::kAllowed, config.jwks_max_age);
+    read_single_duration(top, "verify", "leeway", Zero::kAllowed, config.verify_leeway);
     if (config.verify_leeway > Seconds(60)) throw FieldError{"verify.leeway", "must be at most 60s (RFC 8725 asks for a small skew)"};
     read_profiles(top, config);
     read_clients(top, config);
@@ -363,6 +392,12 @@ Result<Config> parse(std::string_view text, const std::string& path) {
     if (const Json* audit = top.find("audit")) {
       ObjectReader r(*audit, "audit");
       config.audit_file = resolve(base, r.required_string("file"));
+      if (auto name = r.string("name")) {
+        if (name->size() > 64 || name->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
+          throw FieldError{"audit.name", "must be at most 64 characters of a-z, 0-9, '-', '_' and '.'"};
+        }
+        config.audit_name = *name;
+      }
       r.finish();
     }
     top.finish();
@@ -398,7 +433,7 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   Limits limits = next.limits;
   limits.requests_per_second_per_client = running.limits.requests_per_second_per_client;
   compare(running.limits == limits, "limits (other than requests_per_second_per_client)");
-  compare(running.audit_file == next.audit_file, "audit");
+  compare(running.audit_file == next.audit_file && running.audit_name == next.audit_name, "audit");
   // A setting added later and missing above still cannot slip through unapplied: with what a
   // reload applies taken from running, the rest must be equal as a whole.
   Config rest = next;

@@ -75,6 +75,20 @@ struct Client {
 struct Limits {
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;
+  // Connections one client address may hold at once (0: no limit, for a deployment behind a
+  // load balancer, where every connection comes from its address). Default: 64, or half of
+  // max_connections when that is smaller, so that one address never holds them all.
+  unsigned max_connections_per_address = 64;
+  // A new connection must finish its TLS handshake and send its first whole request within
+  // request_timeout; after an answer, the next request must arrive whole within idle_timeout,
+  // else the connection is closed. Bytes trickled in do not extend either deadline.
+  Seconds request_timeout{10};
+  Seconds idle_timeout{30};
+  // Failed authentications one address may make before its requests with credentials are
+  // refused (429) for a backoff that doubles with each further failure, up to max_auth_backoff
+  // (0: no limit). firmware/limits/auth_failures.h.
+  unsigned auth_failures_per_address = 10;
+  Seconds max_auth_backoff{900};
   double requests_per_second_per_client = 0;  // 0: no limit
   // The signing gate (firmware/issuance/signing_gate.h): signatures in the HSM at once (0: as
   // many as its sessions allow), callers that may wait for one, and how long each may wait,
@@ -99,6 +113,9 @@ struct Config {
   bool test_mode = false;
   Limits limits;
   std::string audit_file;  // empty: no audit ledger
+  // Names the ledger's head in the token ("signet:audit:head" or "signet:audit:head:<name>"),
+  // so that replicas on one token can each keep a ledger of their own.
+  std::string audit_name;
 
   const Profile* find_profile(std::string_view name) const;
   bool operator==(const Config&) const = default;
@@ -114,8 +131,13 @@ Result<Config> parse(std::string_view text, const std::string& path);
 // files and key of tls, as long as mTLS stays on or off). Empty when a reload can apply next.
 std::vector<std::string> settings_needing_restart(const Config& running, const Config& next);
 
-// "90s", "5m", "1h", "30d": a positive whole number and one unit.
-std::optional<Seconds> parse_duration(std::string_view text);
+// Whether a duration may be "0s": only where zero has a meaning (no leeway, no grace, no
+// caching), never for a lifetime or an interval.
+enum class Zero { kRefused, kAllowed };
+
+// "90s", "5m", "1h", "30d": a whole number of at most nine digits and one unit; zero only with
+// Zero::kAllowed. Signs, fractions, spaces and several units are refused.
+std::optional<Seconds> parse_duration(std::string_view text, Zero zero = Zero::kRefused);
 
 // Claims that Signet sets itself: a client may neither be allowed nor ask for them.
 bool is_reserved_claim(std::string_view name);

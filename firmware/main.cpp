@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "firmware/audit/ledger.h"
+#include "firmware/audit/token_anchor.h"
 #include "firmware/auth/client_table.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/reload.h"
@@ -82,6 +83,9 @@ http::ServerOptions server_options(const config::Config& config, const TlsFiles&
   options.port = config.listen.port;
   options.max_body_bytes = config.limits.max_body_bytes;
   options.max_connections = config.limits.max_connections;
+  options.max_connections_per_address = config.limits.max_connections_per_address;
+  options.request_timeout = config.limits.request_timeout;
+  options.idle_timeout = config.limits.idle_timeout;
   options.threads = issuance::http_worker_threads(config.limits);  // why so many: signing_gate.h
   return options;
 }
@@ -194,9 +198,10 @@ int serve(const config::Config& config, const sigset_t& signals) {
   if (!identity.ok()) return fail(identity.error());
   http::TlsIdentity::serve(std::move(*identity));
 
+  audit::TokenAnchor anchor(hsm, config.audit_name);  // the ledger's head, in the token
   std::unique_ptr<audit::Ledger> ledger;
   if (!config.audit_file.empty()) {
-    auto opened = audit::Ledger::open(config.audit_file);
+    auto opened = audit::Ledger::open(config.audit_file, anchor);
     if (!opened.ok()) return fail(opened.error());
     ledger = std::move(*opened);
   }

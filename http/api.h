@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "firmware/auth/client_table.h"
+#include "firmware/limits/auth_failures.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
@@ -26,6 +27,11 @@ struct ApiContext {
   const issuance::Issuer& issuer;
   const auth::ClientDirectory& clients;  // replaced by SIGHUP: ignore config.clients
   std::string discovery_document;  // rendered once at start
+  // Failed authentications by address (limits.auth_failures_per_address). Made here from the
+  // config, so that the composition root, which names the members above, need not know it.
+  std::shared_ptr<limits::AuthFailures> auth_failures = make_auth_failures(config.limits);
+
+  static std::shared_ptr<limits::AuthFailures> make_auth_failures(const config::Limits& limits);
 };
 
 std::string render_discovery(const config::Config& config);
@@ -53,5 +59,15 @@ Result<Caller> authenticate(const ApiContext& context, const Request& request);
 // The rate limit alone, for routes that authenticate in their own way (OAuth 2.0): `client`
 // is one of table's clients.
 Result<Caller> admit(std::shared_ptr<const auth::ClientTable> table, const config::Client& client);
+
+// The client's address as the failure counts key it.
+limits::Address peer_address(const Request& request);
+// kRateLimited (429 with Retry-After) while the address is in backoff for failed
+// authentications: asked before any credential is checked.
+Status check_auth_backoff(const ApiContext& context, const limits::Address& from);
+// Counts, and logs (address, route, reason, and the client id HTTP Basic named; never the
+// credential), one failed authentication.
+void note_auth_failure(const ApiContext& context, const Request& request, const limits::Address& from,
+                       limits::AuthFailures::Reason reason, std::string_view client_id = {});
 
 }  // namespace signet::http

@@ -97,6 +97,7 @@ void render_hsm_metrics(const ApiContext& context, std::int64_t now_ms, std::str
 Response metrics(const ApiContext& context, const Router& router) {
   std::string out;
   router.render_metrics(out);
+  context.auth_failures->render_metrics(out, limits::AuthFailures::Clock::now());
   context.issuer.render_metrics(out);
   const auto snapshot = context.ring.snapshot();
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(

@@ -97,15 +97,24 @@ bool is_json_media_type(std::optional<std::string_view> content_type) {
 }
 
 Result<Caller> authenticate(const ApiContext& context, const Request& request) {
+  using Reason = limits::AuthFailures::Reason;
+  const limits::Address from = peer_address(request);
+  if (Status open = check_auth_backoff(context, from); !open.ok()) return open.error();
   auto table = context.clients.current();
   // A presented API key decides alone: a wrong key is refused even over a good certificate.
   const config::Client* client = nullptr;
+  Reason reason = Reason::kMissing;
   if (const auto header = request.header("Authorization")) {
     client = table->registry().authenticate_bearer(*header);
+    reason = auth::is_bearer(*header) ? Reason::kUnknownKey : Reason::kMalformed;
   } else if (const auto subject = request.peer_subject()) {
     client = table->registry().authenticate_certificate(*subject);
+    reason = Reason::kUnknownCertificate;
   }
-  if (!client) return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
+  if (!client) {
+    note_auth_failure(context, request, from, reason);
+    return make_error(Code::kUnauthenticated, "missing or unknown client credentials");
+  }
   return admit(std::move(table), *client);
 }
 

@@ -16,7 +16,7 @@ namespace signet::http {
 
 class Request {
  public:
-  enum class Part { kHeader, kQuery, kPeerSubject };
+  enum class Part { kHeader, kQuery, kPeerSubject, kPeerAddress };
   using Lookup = std::optional<std::string_view> (*)(const void* context, Part part, std::string_view name);
 
   Request(std::string_view method, std::string_view path, std::string_view body, Lookup lookup, const void* context)
@@ -32,6 +32,8 @@ class Request {
   // The subject (RFC 4514) of the client certificate, once verified against the configured
   // client CA for TLS client use; nullopt without mTLS, without a certificate, or when it fails.
   std::optional<std::string_view> peer_subject() const { return lookup_(context_, Part::kPeerSubject, {}); }
+  // The client's IP address as raw bytes (4 for IPv4, 16 for IPv6); nullopt when unknown.
+  std::optional<std::string_view> peer_address() const { return lookup_(context_, Part::kPeerAddress, {}); }
 
  private:
   Lookup lookup_;

@@ -34,7 +34,10 @@ void Router::add(std::string method, std::string path, Handler handler) {
   routes_.push_back(Route{std::move(method), std::move(path), std::move(handler)});
 }
 
-void Router::render_metrics(std::string& out) const { stats_->render(names_, out); }
+void Router::render_metrics(std::string& out) const {
+  stats_->render(names_, out);
+  connections_->render(out);
+}
 
 namespace {
 

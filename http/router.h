@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/connection_stats.h"
 #include "http/message.h"
 
 namespace signet::http {
@@ -33,12 +34,16 @@ class RouteStats {
 
 class Router {
  public:
-  Router() : stats_(std::make_shared<RouteStats>()) {}
+  Router() : stats_(std::make_shared<RouteStats>()), connections_(std::make_shared<ConnectionStats>()) {}
   void add(std::string method, std::string path, Handler handler);
   Response dispatch(const Request& request) const;
 
-  // Prometheus lines for the requests answered so far ("signet_http_requests_total").
+  // Prometheus lines for the requests answered so far ("signet_http_requests_total") and the
+  // connections (signet_connections_*).
   void render_metrics(std::string& out) const;
+
+  // Where the server counts connections.
+  std::shared_ptr<ConnectionStats> connection_stats() const { return connections_; }
 
  private:
   struct Route {
@@ -49,6 +54,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::string> names_;  // "METHOD path", by route index
   std::shared_ptr<RouteStats> stats_;
+  std::shared_ptr<ConnectionStats> connections_;
 };
 
 }  // namespace signet::http

@@ -4,8 +4,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <strings.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +20,7 @@
 
 #include "base/log.h"
 #include "http/client_trust.h"
+#include "http/connection_deadlines.h"
 #include "http/tls_identity.h"
 
 namespace signet::http {
@@ -25,6 +29,9 @@ struct Server::Impl {
   MHD_Daemon* daemon = nullptr;
   const Router* router = nullptr;
   std::size_t max_body_bytes = 0;
+  std::shared_ptr<ConnectionStats> stats;
+  std::unique_ptr<ConnectionDeadlines> deadlines;  // outlives the daemon: see ~Server
+  std::atomic<std::int64_t> refusals_logged_at{0};  // steady seconds of the last connections_refused line
   // libmicrohttpd reads it at start (to ask clients for a certificate); it lives as long as
   // the daemon regardless.
   std::string client_ca_pem;
@@ -34,20 +41,11 @@ struct Server::Impl {
 
 namespace {
 
-// An oversized body is read on and thrown away up to this many bytes, so that the client,
-// which may not read before it has sent everything, still receives its 413 instead of a reset
-// connection. Past it the 413 goes out at once and the connection closes.
+// An oversized body is read on and thrown away up to this many bytes (as nginx's lingering
+// close does), so that a client that sends its whole body before it reads still receives its
+// 413 instead of a connection reset by unread data. A body announced larger, or a chunked one
+// that runs past it, is answered at once and the connection closes.
 constexpr std::size_t kMaxDiscardBytes = 4 << 20;
-
-// What one request accumulates between libmicrohttpd's calls.
-struct PendingRequest {
-  const Server::Impl* server = nullptr;
-  MHD_Connection* connection = nullptr;
-  std::string body;
-  bool too_large = false;
-  std::size_t discarded = 0;
-  std::optional<std::optional<std::string>> peer_subject;  // outer: computed yet
-};
 
 // A connection's last verdict on its client certificate (with mTLS only). The certificate of a
 // TLS session does not change, so a keep-alive connection verifies its chain once, and again
@@ -58,13 +56,41 @@ struct PeerCache {
   ClientTrust::Verdict verdict;
 };
 
-// libmicrohttpd runs a connection on one thread at a time, so its cache needs no lock.
-void on_connection(void* /*cls*/, MHD_Connection* /*connection*/, void** socket_context,
-                   MHD_ConnectionNotificationCode code) {
+// What the server keeps per connection, from accept to close. libmicrohttpd runs a connection
+// on one thread at a time, so its cache needs no lock.
+struct ConnectionState {
+  ConnectionDeadlines::Entry deadline;
+  PeerCache peer;
+};
+
+// What one request accumulates between libmicrohttpd's calls.
+struct PendingRequest {
+  const Server::Impl* server = nullptr;
+  MHD_Connection* connection = nullptr;
+  ConnectionState* state = nullptr;
+  std::string body;
+  bool too_large = false;
+  std::size_t discarded = 0;
+  std::optional<std::optional<std::string>> peer_subject;  // outer: computed yet
+};
+
+ConnectionState* connection_state(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? static_cast<ConnectionState*>(info->socket_context) : nullptr;
+}
+
+void on_connection(void* cls, MHD_Connection* connection, void** socket_context, MHD_ConnectionNotificationCode code) {
+  auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    *socket_context = new PeerCache;
-  } else {
-    delete static_cast<PeerCache*>(*socket_context);
+    auto* state = new ConnectionState;
+    const MHD_ConnectionInfo* fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    impl->deadlines->opened(state->deadline, fd ? fd->connect_fd : -1);
+    impl->stats->open.fetch_add(1, std::memory_order_relaxed);
+    *socket_context = state;
+  } else if (auto* state = static_cast<ConnectionState*>(*socket_context)) {
+    impl->deadlines->closed(state->deadline);  // before libmicrohttpd closes the socket
+    impl->stats->open.fetch_sub(1, std::memory_order_relaxed);
+    delete state;
     *socket_context = nullptr;
   }
 }
@@ -73,13 +99,12 @@ void on_connection(void* /*cls*/, MHD_Connection* /*connection*/, void** socket_
 std::optional<std::string> verified_peer_subject(const PendingRequest& pending) {
   auto trust = pending.server->client_trust.load(std::memory_order_acquire);
   const MHD_ConnectionInfo* session = MHD_get_connection_info(pending.connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-  const MHD_ConnectionInfo* context = MHD_get_connection_info(pending.connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  if (!trust || !session || !session->tls_session || !context || !context->socket_context) return std::nullopt;
+  if (!trust || !session || !session->tls_session || !pending.state) return std::nullopt;
   unsigned count = 0;
   const gnutls_datum_t* chain =
       gnutls_certificate_get_peers(static_cast<gnutls_session_t>(session->tls_session), &count);
   if (!chain || count == 0) return std::nullopt;
-  auto* cache = static_cast<PeerCache*>(context->socket_context);
+  PeerCache* cache = &pending.state->peer;
   const std::time_t now = std::time(nullptr);
   const std::string_view leaf(reinterpret_cast<const char*>(chain[0].data), chain[0].size);
   if (cache->trust != trust || now >= cache->verdict.recheck_at || cache->leaf_der != leaf) {
@@ -90,6 +115,21 @@ std::optional<std::string> verified_peer_subject(const PendingRequest& pending) 
   return cache->verdict.subject;
 }
 
+// The raw bytes of the client's IP address, which libmicrohttpd keeps for the connection's life.
+std::optional<std::string_view> peer_address(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!info || !info->client_addr) return std::nullopt;
+  if (info->client_addr->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(info->client_addr);
+    return std::string_view(reinterpret_cast<const char*>(&v4->sin_addr), sizeof v4->sin_addr);
+  }
+  if (info->client_addr->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(info->client_addr);
+    return std::string_view(reinterpret_cast<const char*>(&v6->sin6_addr), sizeof v6->sin6_addr);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string_view> lookup(const void* context, Request::Part part, std::string_view name) {
   auto* pending = static_cast<PendingRequest*>(const_cast<void*>(context));
   if (part == Request::Part::kPeerSubject) {
@@ -98,6 +138,7 @@ std::optional<std::string_view> lookup(const void* context, Request::Part part, 
     return std::string_view(**pending->peer_subject);
   }
   MHD_Connection* connection = pending->connection;
+  if (part == Request::Part::kPeerAddress) return peer_address(connection);
   const MHD_ValueKind kind = part == Request::Part::kHeader ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND;
   const char* value = nullptr;
   std::size_t size = 0;
@@ -133,18 +174,34 @@ MHD_Result too_large(MHD_Connection* connection) {
   return send(connection, error_response(413, "payload_too_large", "the request body is larger than allowed"));
 }
 
+// Whether the client waits for "100 Continue" before it sends its body (RFC 9110 §10.1.1).
+bool expects_continue(MHD_Connection* connection) {
+  const char* expect = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+  return expect && strcasecmp(expect, "100-continue") == 0;
+}
+
 MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
                       const char* /*version*/, const char* upload_data, std::size_t* upload_data_size,
                       void** request_state) {
   auto* impl = static_cast<Server::Impl*>(cls);
   auto* pending = static_cast<PendingRequest*>(*request_state);
   if (!pending) {
-    // First call: headers only. Refuse an announced oversized body before reading any of it.
+    // First call: headers only.
     *request_state = pending = new PendingRequest;
     pending->server = impl;
     pending->connection = connection;
+    pending->state = connection_state(connection);
     const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length && std::strtoull(length, nullptr, 10) > impl->max_body_bytes) return too_large(connection);
+    const unsigned long long announced = length ? std::strtoull(length, nullptr, 10) : 0;
+    if (announced > impl->max_body_bytes) {
+      // Refused before the body comes when the client waits for our word, or when the body is
+      // too large to read through; otherwise read to its end and thrown away (below).
+      if (expects_continue(connection) || announced > kMaxDiscardBytes) {
+        if (pending->state) ConnectionDeadlines::request_received(pending->state->deadline);
+        return too_large(connection);
+      }
+      pending->too_large = true;
+    }
     return MHD_YES;
   }
   if (*upload_data_size) {
@@ -162,18 +219,34 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     }
     return MHD_YES;
   }
+  if (pending->state) ConnectionDeadlines::request_received(pending->state->deadline);
   if (pending->too_large) return too_large(connection);
   const Request request(method, url, pending->body, &lookup, pending);
   return send(connection, impl->router->dispatch(request));
 }
 
-void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** request_state,
-                  MHD_RequestTerminationCode /*code*/) {
-  delete static_cast<PendingRequest*>(*request_state);
+void on_completed(void* cls, MHD_Connection* /*connection*/, void** request_state, MHD_RequestTerminationCode /*code*/) {
+  auto* pending = static_cast<PendingRequest*>(*request_state);
+  if (pending && pending->state) static_cast<Server::Impl*>(cls)->deadlines->answered(pending->state->deadline);
+  delete pending;
   *request_state = nullptr;
 }
 
-void on_log(void* /*cls*/, const char* format, va_list args) {
+// libmicrohttpd's messages, as log lines. A refused connection is counted, not logged each
+// time: a flood of connections must not become a flood of lines.
+void on_log(void* cls, const char* format, va_list args) {
+  auto* impl = static_cast<Server::Impl*>(cls);
+  if (std::strncmp(format, "Server reached connection limit", 31) == 0) {
+    const auto refused = impl->stats->refused.fetch_add(1, std::memory_order_relaxed) + 1;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+    auto last = impl->refusals_logged_at.load(std::memory_order_relaxed);
+    if (now - last >= 10 && impl->refusals_logged_at.compare_exchange_strong(last, now)) {
+      log::warn("connections_refused", {{"total", std::to_string(refused)},
+                                        {"detail", "the connection limit, in all or for one address, was reached"}});
+    }
+    return;
+  }
   char text[512];
   std::vsnprintf(text, sizeof text, format, args);
   std::size_t n = std::strlen(text);
@@ -210,6 +283,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
   auto impl = std::make_unique<Impl>();
   impl->router = &router;
   impl->max_body_bytes = options.max_body_bytes;
+  impl->stats = router.connection_stats();
+  impl->deadlines = std::make_unique<ConnectionDeadlines>(options.request_timeout, options.idle_timeout,
+                                                          impl->stats->timed_out);
   if (options.client_trust) impl->client_ca_pem = options.client_trust->pem();
   impl->client_trust.store(std::move(options.client_trust));
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -217,21 +293,25 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
   // The options as a list, since which ones apply depends on the configuration.
   // libmicrohttpd takes every pointer option as void* and only reads through the const ones.
   auto pointer = [](const auto* p) { return const_cast<void*>(static_cast<const void*>(p)); };
+  // libmicrohttpd's own timeout counts inactivity only; it still ends a client that stops
+  // reading its answer. The deadlines that trickled bytes cannot stretch are ConnectionDeadlines'.
+  const auto inactivity = std::max({options.request_timeout, options.idle_timeout, std::chrono::seconds(15)});
   std::vector<MHD_OptionItem> list = {
-      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), nullptr},  // first: no message bypasses it
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_log), impl.get()},  // first: no message bypasses it
       {MHD_OPTION_SOCK_ADDR, 0, pointer(&*address)},
       {MHD_OPTION_HTTPS_PRIORITIES, 0, pointer(kTlsPriorities)},
       {MHD_OPTION_THREAD_POOL_SIZE, threads, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
-      {MHD_OPTION_CONNECTION_TIMEOUT, options.connection_timeout_seconds, nullptr},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, options.max_connections_per_address, nullptr},  // 0: none
+      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(inactivity.count()), nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
-      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl.get()},
+      {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl.get()},
       // Each handshake asks for the served identity, so a reload reaches new connections.
       {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&TlsIdentity::certificate_callback)},
   };
   if (!impl->client_ca_pem.empty()) {
-    list.push_back({MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), nullptr});
     // libmicrohttpd then asks every client for a certificate (without requiring one: API-key
     // clients still connect), naming this CA; each request verifies the certificate against
     // the current client_trust (verified_peer_subject).

@@ -1,9 +1,11 @@
 // The HTTPS front end: libmicrohttpd with GnuTLS, TLS 1.2 and 1.3 only, a pool of worker
-// threads (each with its own epoll), connection limits and timeouts, and a request body cap
+// threads (each with its own epoll), connection limits (in all and per client address),
+// deadlines a slow client cannot stretch (connection_deadlines.h), and a request body cap
 // counted while reading. It hands complete requests to a Router. Its certificate and key are
 // the served TlsIdentity (tls_identity.h); the client CA can be replaced while it runs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,8 +27,10 @@ struct ServerOptions {
   std::shared_ptr<const ClientTrust> client_trust;  // non-null: ask clients for a certificate (mTLS)
   std::size_t max_body_bytes = 16384;
   unsigned max_connections = 1024;
+  unsigned max_connections_per_address = 0;  // 0: no per-address limit
+  std::chrono::seconds request_timeout{10};  // accept to the first request, whole
+  std::chrono::seconds idle_timeout{30};     // an answer to the next request, whole
   unsigned threads = 0;  // 0: one per core
-  unsigned connection_timeout_seconds = 15;
 };
 
 class Server {

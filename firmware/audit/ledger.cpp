@@ -29,6 +29,7 @@ std::string_view event_name(Event event) {
     case Event::kKeyRevoked: return "key_revoked";
     case Event::kKeyAdopted: return "key_adopted";
     case Event::kKeyLost: return "key_lost";
+    case Event::kAnchorReset: return "anchor_reset";
   }
   return "unknown";
 }
@@ -68,6 +69,7 @@ std::string format_body(const Record& r) {
   line["jti"] = r.jti;
   line["exp"] = r.exp;
   line["claims_sha256"] = r.claims_json.empty() ? std::string() : sha256_hex(r.claims_json);
+  if (!r.note.empty()) line["note"] = r.note;
   // Replace rather than throw on invalid UTF-8: a client's odd sub must not fail issuance.
   std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   text.pop_back();  // the closing brace; the writer appends seq and prev
@@ -100,62 +102,155 @@ std::optional<std::string> read_last_line(int fd, std::uint64_t size) {
 
 }  // namespace
 
-Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, std::size_t max_queued) {
+struct Ledger::Opened {
+  int fd = -1;
+  bool created = false;
+  std::uint64_t size = 0;
+  std::uint64_t next_seq = 1;
+  std::string prev = std::string(kChainStart);
+};
+
+Result<Ledger::Opened> Ledger::open_file(const std::string& path) {
   const auto fail = [&path](const std::string& why) {
     return make_error(Code::kInternal, "cannot open the audit ledger " + path + ": " + why);
   };
-  bool created = true;
-  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0 && errno == EEXIST) {
-    created = false;
-    fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  Opened f;
+  f.created = true;
+  // 0600: the ledger names clients, subjects and audiences; it is for its owner alone.
+  f.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (f.fd < 0 && errno == EEXIST) {
+    f.created = false;
+    f.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   }
-  if (fd < 0) return fail(errno_text(errno));
+  if (f.fd < 0) return fail(errno_text(errno));
+  const auto give_up = [&f, &path, &fail](const std::string& why) {
+    ::close(f.fd);
+    if (f.created) ::unlink(path.c_str());
+    return fail(why);
+  };
   // Two writers would fork the chain: the second daemon on the same file must not start.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
-    ::close(fd);
+    ::close(f.fd);  // not ours to remove: another process holds it
     return fail(error == EWOULDBLOCK ? "another process holds it" : errno_text(error));
   }
   struct stat info {};
-  if (::fstat(fd, &info) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return fail(errno_text(error));
-  }
-  const auto size = static_cast<std::uint64_t>(info.st_size);
-  std::uint64_t next_seq = 1;
-  std::string prev(kChainStart);
-  if (size > 0) {
-    const auto last = read_last_line(fd, size);
+  if (::fstat(f.fd, &info) != 0) return give_up(errno_text(errno));
+  f.size = static_cast<std::uint64_t>(info.st_size);
+  if (f.size > 0) {
+    const auto last = read_last_line(f.fd, f.size);
     const auto fields = last ? parse_line(*last) : std::nullopt;
     if (!fields) {
-      ::close(fd);
-      return fail("its last line is torn or not a ledger record; check it with "
-                  "`signetctl audit verify` and repair it before starting");
+      return give_up("its last line is torn or not a ledger record; check it with "
+                     "`signetctl audit verify` and repair it before starting");
     }
-    next_seq = fields->seq + 1;
-    prev = sha256_hex(*last);
+    f.next_seq = fields->seq + 1;
+    f.prev = sha256_hex(*last);
   }
-  if (created) {
+  if (f.created) {
     // The new file's directory entry must be as durable as the lines written into it.
     const auto dir = std::filesystem::path(path).parent_path();
     const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
     const int error = errno;
     if (dir_fd >= 0) ::close(dir_fd);
-    if (!synced) {
-      ::close(fd);
-      return fail(errno_text(error));
-    }
+    if (!synced) return give_up(errno_text(error));
   }
-  return std::unique_ptr<Ledger>(new Ledger(fd, path, size, next_seq, prev, max_queued));
+  return f;
 }
 
-Ledger::Ledger(int fd, std::string path, std::uint64_t size, std::uint64_t next_seq,
-               std::string prev_hex, std::size_t max_queued)
-    : fd_(fd), path_(std::move(path)), max_queued_(max_queued), good_size_(size),
-      next_seq_(next_seq), prev_hex_(std::move(prev_hex)), writer_([this] { run_writer(); }) {}
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, std::size_t max_queued) {
+  auto opened = open_file(path);
+  if (!opened.ok()) return opened.error();
+  return std::unique_ptr<Ledger>(new Ledger(std::move(*opened), path, max_queued, nullptr, 0));
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, Anchor& anchor, std::size_t max_queued) {
+  auto opened = open_file(path);
+  if (!opened.ok()) return opened.error();
+  Opened& f = *opened;
+  // Bad input changes nothing: a refused start leaves no new file behind.
+  const auto give_up = [&f, &path](Error error) {
+    ::close(f.fd);
+    if (f.created) ::unlink(path.c_str());
+    return error;
+  };
+  const auto refuse = [&](const std::string& why) {
+    return give_up(make_error(Code::kInternal, "refusing to append to the audit ledger " + path + ": " + why +
+                                                   ". Restore the file, or accept its state with `signetctl audit "
+                                                   "reset-anchor --config FILE` (a ledger line records the reset)"));
+  };
+  auto anchored = anchor.read();
+  if (!anchored.ok()) {
+    Error error = anchored.error();
+    error.message = "cannot read the audit ledger's head from " + anchor.where() + ": " + error.message;
+    return give_up(std::move(error));
+  }
+  const std::uint64_t lines = f.next_seq - 1;
+  const Head here{anchored->value_or(Head{}).epoch, lines, f.prev};
+  if (*anchored) {
+    const Head& head = **anchored;
+    const std::string at = "the head anchored in " + anchor.where() + " is line " + std::to_string(head.lines);
+    if (lines < head.lines) {
+      return refuse("it ends at line " + std::to_string(lines) + " but " + at + ": lines " + std::to_string(lines + 1) +
+                    " to " + std::to_string(head.lines) + " are missing (the file was cut short, emptied or replaced)");
+    }
+    if (lines == head.lines && f.prev != head.sha256) {
+      return refuse("its line " + std::to_string(lines) + " is not the line anchored in " + anchor.where() +
+                    " (the file was replaced or edited)");
+    }
+    if (lines > head.lines) {
+      // Lines past the head: a group whose head write failed or was cut short by a stop. The
+      // whole chain is checked, since nothing else vouches for them.
+      auto report = verify_file(path, head);
+      if (!report.ok()) return give_up(report.error());
+      if (!report->ok) return refuse(report->reason);
+      log::warn("audit_head_caught_up", {{"path", path}, {"lines_past_head", std::to_string(lines - head.lines)}});
+    }
+  } else {
+    log::info("audit_anchor_created", {{"path", path}, {"where", anchor.where()}, {"lines", std::to_string(lines)}});
+  }
+  if (!*anchored || here != **anchored) {
+    if (Status written = anchor.write(here); !written.ok()) return give_up(written.error());
+  }
+  return std::unique_ptr<Ledger>(new Ledger(std::move(f), path, max_queued, &anchor, here.epoch));
+}
+
+Result<Head> Ledger::reset_anchor(const std::string& path, Anchor& anchor, const std::string& who) {
+  auto opened = open_file(path);  // also: no daemon holds the file
+  if (!opened.ok()) return opened.error();
+  const int fd = opened->fd;
+  const auto give_up = [fd](Error error) {
+    ::close(fd);
+    return error;
+  };
+  auto report = verify_file(path);
+  if (!report.ok()) return give_up(report.error());
+  if (!report->ok) {
+    return give_up(make_error(Code::kInternal, "the audit ledger " + path + " is broken at line " +
+                                                   std::to_string(report->broken_line) + " (" + report->reason +
+                                                   "): only a whole chain can be anchored"));
+  }
+  auto previous = anchor.read();
+  if (!previous.ok()) return give_up(previous.error());
+  Record record;
+  record.event = Event::kAnchorReset;
+  record.client = "signetctl";
+  record.sub = who;
+  record.note = *previous ? "replaces the head at line " + std::to_string((*previous)->lines) + " (sha256 " +
+                                (*previous)->sha256 + ", epoch " + std::to_string((*previous)->epoch) + ")"
+                          : "no head was anchored before";
+  const std::uint64_t epoch = *previous ? (*previous)->epoch + 1 : 1;
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(*opened), path, 1, &anchor, epoch));
+  if (Status written = ledger->append(std::move(record)); !written.ok()) return written.error();
+  // The writer is idle again: append() returned after the commit, under the ledger's mutex.
+  return Head{epoch, ledger->next_seq_ - 1, ledger->prev_hex_};
+}
+
+Ledger::Ledger(Opened opened, std::string path, std::size_t max_queued, Anchor* anchor, std::uint64_t epoch)
+    : fd_(opened.fd), path_(std::move(path)), max_queued_(max_queued), anchor_(anchor), epoch_(epoch),
+      good_size_(opened.size), next_seq_(opened.next_seq), prev_hex_(std::move(opened.prev)),
+      writer_([this] { run_writer(); }) {}
 
 Ledger::~Ledger() {
   {
@@ -219,6 +314,10 @@ Status Ledger::commit(const std::deque<Pending*>& batch) {
     return fail(errno);
   }
   truncate_needed_ = false;
+  // A head left behind by the last group goes first: at most one group is ever past it.
+  if (head_behind_) {
+    if (Status anchored = anchor_head(); !anchored.ok()) return anchored;
+  }
 
   std::string buffer;
   std::uint64_t seq = next_seq_;
@@ -241,8 +340,24 @@ Status Ledger::commit(const std::deque<Pending*>& batch) {
   good_size_ += buffer.size();
   next_seq_ = seq;
   prev_hex_ = std::move(prev);
+  // The lines are durable; no one is answered before the head names them too. Should that
+  // fail, the lines stay (the head may be in the token already: a write can fail after its
+  // new object exists) and the next group anchors them first.
+  if (Status anchored = anchor_head(); !anchored.ok()) return anchored;
   if (!healthy_.exchange(true)) log::info("audit_ledger_writable", {{"path", path_}});
   return ok_status();
+}
+
+Status Ledger::anchor_head() {
+  if (!anchor_) return ok_status();
+  const Status written = anchor_->write(Head{epoch_, next_seq_ - 1, prev_hex_});
+  head_behind_ = !written.ok();
+  if (written.ok()) return written;
+  if (healthy_.exchange(false)) {
+    log::error("audit_anchor_unwritable", {{"where", anchor_->where()}, {"error", written.error().message}});
+  }
+  return make_error(Code::kInternal, "the audit ledger's head cannot be anchored in " + anchor_->where() + ": " +
+                                         written.error().message);
 }
 
 }  // namespace signet::audit

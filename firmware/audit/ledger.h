@@ -12,9 +12,12 @@
 //    "sub":..,"aud":..,"kid":..,"jti":..,"exp":1790000000,"claims_sha256":"<hex>",
 //    "seq":1,"prev":"<hex>"}
 // "prev" is the SHA-256 of the previous line's bytes without its newline (64 zeros for line 1);
-// "seq" is the line's position, which tells a deleted line from a reordered one. Nothing can
-// detect the loss of the newest lines: keep the head digest (VerifyReport::head_sha256)
-// elsewhere if that matters.
+// "seq" is the line's position, which tells a deleted line from a reordered one. A line may
+// end with a "note" before "seq" (the anchor_reset line says which head it replaced).
+//
+// The chain cannot show that its newest lines are gone: with an Anchor (anchor.h), each group
+// commit also moves the head kept outside the file before anyone is answered, open() refuses a
+// file that does not reach that head, and verify_file() checks that it does.
 #pragma once
 
 #include <atomic>
@@ -30,10 +33,14 @@
 #include <thread>
 
 #include "base/result.h"
+#include "firmware/audit/anchor.h"
 
 namespace signet::audit {
 
-enum class Event { kTokenIssued, kKeyGenerated, kKeyPromoted, kKeyDestroyed, kKeyRevoked, kKeyAdopted, kKeyLost };
+// kAnchorReset: an operator accepted the file as it is and anchored its head anew.
+enum class Event {
+  kTokenIssued, kKeyGenerated, kKeyPromoted, kKeyDestroyed, kKeyRevoked, kKeyAdopted, kKeyLost, kAnchorReset
+};
 
 // The word written in the "event" field, e.g. "token_issued".
 std::string_view event_name(Event event);
@@ -49,6 +56,7 @@ struct Record {
   std::string jti;
   std::int64_t exp = 0;     // Unix seconds; 0 for key events
   std::string claims_json;  // never written: only its SHA-256 is (empty: no digest)
+  std::string note;         // written only when set
 };
 
 // What verify_file() found. A broken chain is a report, not an Error: Errors are for files
@@ -59,19 +67,39 @@ struct VerifyReport {
   std::size_t broken_line = 0;  // 1-based; 0 when ok
   std::string reason;           // one sentence; empty when ok
   std::string head_sha256;      // digest of the last good line (64 zeros for an empty file)
+  // With an anchored head to reach (verify_file's second form):
+  bool head_checked = false;
+  std::uint64_t head_line = 0;   // the line the head names
+  std::uint64_t past_head = 0;   // lines after it (written after the head's last update)
 };
 
 inline constexpr std::size_t kDefaultMaxQueued = 10'000;
 
 class Ledger {
  public:
-  // Opens or creates the ledger at path and continues its chain from the last line. Refuses a
-  // file whose last line is torn or not a ledger record: someone must look at it first.
+  // Opens or creates the ledger at path (mode 0600) and continues its chain from the last
+  // line. Refuses a file whose last line is torn or not a ledger record: someone must look at
+  // it first.
   static Result<std::unique_ptr<Ledger>> open(const std::string& path,
                                               std::size_t max_queued = kDefaultMaxQueued);
 
+  // The same, keeping the head in anchor (which must outlive the ledger). Refuses, with what is
+  // missing, a file that does not reach the anchored head (cut short, emptied, replaced); a file
+  // past it is checked whole and its head caught up. Without any head yet, the file's own is
+  // anchored. Errors: kInternal for the file, the anchor's own (kHsmUnavailable...) for it.
+  static Result<std::unique_ptr<Ledger>> open(const std::string& path, Anchor& anchor,
+                                              std::size_t max_queued = kDefaultMaxQueued);
+
+  // The operator's way out once a refusal is understood: accepts the file at path as it is
+  // (its chain must be intact), appends an anchor_reset line naming the head it replaces and
+  // `who`, and anchors that line as the new head (epoch + 1). Fails if a daemon holds the file.
+  static Result<Head> reset_anchor(const std::string& path, Anchor& anchor, const std::string& who);
+
   // Checks the whole chain of the file at path.
   static Result<VerifyReport> verify_file(const std::string& path);
+  // The same, and that the chain reaches head (anchor.h): it must hold head.lines lines, the
+  // last of them with head.sha256. Lines past it are counted in past_head.
+  static Result<VerifyReport> verify_file(const std::string& path, const Head& head);
 
   ~Ledger();  // commits what is queued, then stops the writer
   Ledger(const Ledger&) = delete;
@@ -91,20 +119,25 @@ class Ledger {
  private:
   struct Pending;  // one waiting append(), on its caller's stack
 
-  Ledger(int fd, std::string path, std::uint64_t size, std::uint64_t next_seq,
-         std::string prev_hex, std::size_t max_queued);
+  struct Opened;  // the file and its chain as open() found them
+  static Result<Opened> open_file(const std::string& path);
+  Ledger(Opened opened, std::string path, std::size_t max_queued, Anchor* anchor, std::uint64_t epoch);
   void run_writer();
   Status commit(const std::deque<Pending*>& batch);
+  Status anchor_head();  // writes the head the chain has reached to anchor_, if any
 
   const int fd_;
   const std::string path_;
   const std::size_t max_queued_;
+  Anchor* const anchor_;  // null: the head is kept nowhere
+  const std::uint64_t epoch_;
 
   // Touched by the writer thread only: the chain as it stands on disk.
   std::uint64_t good_size_;  // bytes of whole, flushed lines
   std::uint64_t next_seq_;
   std::string prev_hex_;
   bool truncate_needed_ = false;  // a failed write left bytes past good_size_
+  bool head_behind_ = false;      // lines are flushed that the anchored head does not name yet
 
   std::atomic<bool> healthy_{true};
   mutable std::mutex mu_;

@@ -40,7 +40,7 @@ std::optional<ChainFields> parse_line(std::string_view line) {
   const auto& name = event->get_ref<const std::string&>();
   bool known = false;
   for (Event e : {Event::kTokenIssued, Event::kKeyGenerated, Event::kKeyPromoted,
-                  Event::kKeyDestroyed, Event::kKeyRevoked}) {
+                  Event::kKeyDestroyed, Event::kKeyRevoked, Event::kAnchorReset}) {
     known = known || name == event_name(e);
   }
   const auto& prev_hex = prev->get_ref<const std::string&>();
@@ -70,9 +70,17 @@ bool read_line(std::istream& in, RawLine* line) {
   return true;
 }
 
+Result<VerifyReport> check_chain(const std::string& path, const Head* head);
+
 }  // namespace
 
-Result<VerifyReport> Ledger::verify_file(const std::string& path) {
+Result<VerifyReport> Ledger::verify_file(const std::string& path) { return check_chain(path, nullptr); }
+
+Result<VerifyReport> Ledger::verify_file(const std::string& path, const Head& head) { return check_chain(path, &head); }
+
+namespace {
+
+Result<VerifyReport> check_chain(const std::string& path, const Head* head) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return make_error(Code::kNotFound,
@@ -116,6 +124,9 @@ Result<VerifyReport> Ledger::verify_file(const std::string& path) {
     }
     report.head_sha256 = sha256_hex(current.text);
     report.records = n;
+    if (head && n == head->lines && report.head_sha256 != head->sha256) {
+      return broken(n, at + " is not the line anchored as the head (the ledger was replaced or edited)");
+    }
     std::swap(current, next);
     have = have_next;
   }
@@ -123,8 +134,22 @@ Result<VerifyReport> Ledger::verify_file(const std::string& path) {
     return make_error(Code::kInternal, "cannot read the audit ledger " + path + ": " +
                                            errno_text(errno));
   }
+  if (head) {
+    report.head_checked = true;
+    report.head_line = head->lines;
+    if (report.records < head->lines) {
+      report.broken_line = report.records + 1;
+      report.reason = "the ledger ends at line " + std::to_string(report.records) + " but its anchored head is line " +
+                      std::to_string(head->lines) + ": lines " + std::to_string(report.records + 1) + " to " +
+                      std::to_string(head->lines) + " are missing (cut short, emptied or replaced)";
+      return report;
+    }
+    report.past_head = report.records - head->lines;
+  }
   report.ok = true;
   return report;
 }
+
+}  // namespace
 
 }  // namespace signet::audit

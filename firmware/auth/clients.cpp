@@ -6,9 +6,7 @@
 #include <cstdint>
 
 namespace signet::auth {
-namespace {
-
-bool starts_with_bearer(std::string_view value) {
+bool is_bearer(std::string_view value) {
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size()) return false;
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
@@ -17,8 +15,6 @@ bool starts_with_bearer(std::string_view value) {
   }
   return true;
 }
-
-}  // namespace
 
 // The client (among those with id `only_id`, or all when empty) whose key hashes like key.
 // Every candidate is compared, always: the work is the same whichever one matches.
@@ -38,7 +34,7 @@ const config::Client* ClientRegistry::match_key(std::string_view key, std::strin
 }
 
 const config::Client* ClientRegistry::authenticate_bearer(std::string_view authorization) const {
-  if (!starts_with_bearer(authorization)) return nullptr;
+  if (!is_bearer(authorization)) return nullptr;
   std::string_view key = authorization.substr(7);
   while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
   return match_key(key, {});

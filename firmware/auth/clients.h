@@ -10,6 +10,10 @@
 
 namespace signet::auth {
 
+// Whether an Authorization header value uses the Bearer scheme (case-insensitive) with a
+// credential after it.
+bool is_bearer(std::string_view authorization);
+
 class ClientRegistry {
  public:
   explicit ClientRegistry(const std::vector<config::Client>& clients) : clients_(clients) {}

@@ -246,15 +246,17 @@ class Signet:
             ctx.maximum_version = maximum
         return ctx
 
-    def connection(self, timeout=10.0, context=None) -> http.client.HTTPSConnection:
-        """A keep-alive connection: several requests through `request(..., conn=...)`."""
+    def connection(self, timeout=10.0, context=None, source=None) -> http.client.HTTPSConnection:
+        """A keep-alive connection: several requests through `request(..., conn=...)`. source
+        is the local address to connect from (e.g. "127.0.0.2" for an attacker)."""
         return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
-                                           context=context or self.ssl_context())
+                                           context=context or self.ssl_context(),
+                                           source_address=(source, 0) if source else None)
 
     def request(self, method, path, body=None, *, json_body=None, key=None, headers=None,
-                content_type=None, conn=None, timeout=10.0) -> Response:
+                content_type=None, conn=None, timeout=10.0, source=None) -> Response:
         """One HTTPS request. json_body is serialised with Content-Type application/json;
-        key is an API key sent as a Bearer credential."""
+        key is an API key sent as a Bearer credential; source as for connection()."""
         hdrs = dict(headers or {})
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -266,7 +268,7 @@ class Signet:
         if isinstance(body, str):
             body = body.encode()
         own = conn is None
-        conn = conn or self.connection(timeout=timeout)
+        conn = conn or self.connection(timeout=timeout, source=source)
         try:
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()

@@ -147,6 +147,104 @@ TEST(Config, SigningQueueLimits) {
             "/etc/signet/signet.json: limits.max_signing_concurrency must be a whole number from 0 to 1024");
 }
 
+TEST(Config, ZeroIsADurationOnlyWhereItMeansNone) {
+  EXPECT_FALSE(parse_duration("0s"));
+  EXPECT_EQ(parse_duration("0s", Zero::kAllowed), Seconds(0));
+  EXPECT_EQ(parse_duration("0d", Zero::kAllowed), Seconds(0));
+  EXPECT_EQ(parse_duration("90s", Zero::kAllowed), Seconds(90));
+  for (const char* bad : {"", "s", "-0s", "-1s", "+1s", "0.5s", "1.0s", ".5m", " 0s", "0s ", "0 s", "0", "0x1s",
+                          "9999999999s", "1000000000d", "1e3s"}) {
+    EXPECT_FALSE(parse_duration(bad, Zero::kAllowed)) << bad;
+  }
+
+  // No leeway for a strict relying party, no pre-publication beyond jwks.max_age, no grace,
+  // no caching of the JWKS.
+  Json j = valid_config();
+  j["verify"]["leeway"] = "0s";
+  j["keys"]["prepublish"] = "0s";
+  j["keys"]["retire_grace"] = "0m";
+  j["jwks"]["max_age"] = "0s";
+  const auto zeros = parse_json(j);
+  ASSERT_TRUE(zeros.ok()) << zeros.error().message;
+  EXPECT_EQ(zeros->verify_leeway, Seconds(0));
+  EXPECT_EQ(zeros->keys.prepublish, Seconds(0));
+  EXPECT_EQ(zeros->keys.retire_grace, Seconds(0));
+  EXPECT_EQ(zeros->jwks_max_age, Seconds(0));
+}
+
+TEST(Config, ZeroIsRefusedWhereItIsNoSetting) {
+  const std::vector<std::pair<std::string, std::function<void(Json&)>>> cases = {
+      {"keys.rotate_every", [](Json& j) { j["keys"]["rotate_every"] = "0s"; }},
+      {"keys.refresh_interval", [](Json& j) { j["keys"]["refresh_interval"] = "0s"; }},
+      {"profiles.access.ttl", [](Json& j) { j["profiles"]["access"]["ttl"] = "0h"; }},
+      {"clients[0].max_ttl", [](Json& j) { j["clients"][0]["max_ttl"] = "0s"; }},
+      {"limits.request_timeout", [](Json& j) { j["limits"]["request_timeout"] = "0s"; }},
+      {"limits.idle_timeout", [](Json& j) { j["limits"]["idle_timeout"] = "0s"; }},
+      {"limits.max_auth_backoff", [](Json& j) { j["limits"]["max_auth_backoff"] = "0s"; }},
+  };
+  for (const auto& [field, change] : cases) {
+    EXPECT_EQ(error_for(change), "/etc/signet/signet.json: " + field + " must be longer than 0s") << field;
+  }
+}
+
+TEST(Config, BadDurationsStayErrorsThatNameTheField) {
+  for (const char* field : {"leeway"}) {
+    for (const char* bad : {"-1s", "", "1.5s", "99999999999s", "1h30m", "5"}) {
+      EXPECT_EQ(error_for([&](Json& j) { j["verify"][field] = bad; }),
+                std::string("/etc/signet/signet.json: verify.") + field +
+                    " must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\"")
+          << bad;
+    }
+  }
+  for (const char* field : {"prepublish", "retire_grace", "rotate_every"}) {
+    for (const char* bad : {"-1s", "", "0.5h", "9999999999d"}) {
+      const std::string message = error_for([&](Json& j) { j["keys"][field] = bad; });
+      EXPECT_EQ(message.rfind(std::string("/etc/signet/signet.json: keys.") + field + " must be a duration", 0), 0u)
+          << field << " " << bad << " -> " << message;
+    }
+  }
+  EXPECT_EQ(error_for([](Json& j) { j["jwks"]["max_age"] = 0; }),
+            "/etc/signet/signet.json: jwks.max_age must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\"");
+}
+
+TEST(Config, ConnectionAndAuthenticationLimits) {
+  Json defaults_json = valid_config();
+  defaults_json["limits"].erase("max_connections");
+  const auto defaults = parse_json(defaults_json);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->limits.max_connections_per_address, 64u);
+  EXPECT_EQ(defaults->limits.request_timeout, Seconds(10));
+  EXPECT_EQ(defaults->limits.idle_timeout, Seconds(30));
+  EXPECT_EQ(defaults->limits.auth_failures_per_address, 10u);
+  EXPECT_EQ(defaults->limits.max_auth_backoff, Seconds(900));
+  // A smaller max_connections halves the default: one address never holds them all.
+  const auto small = parse_json(valid_config());
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->limits.max_connections_per_address, 32u);
+
+  Json j = valid_config();
+  j["limits"]["max_connections_per_address"] = 0;  // behind a load balancer
+  j["limits"]["request_timeout"] = "5s";
+  j["limits"]["idle_timeout"] = "2m";
+  j["limits"]["auth_failures_per_address"] = 0;
+  j["limits"]["max_auth_backoff"] = "1h";
+  const auto set = parse_json(j);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->limits.max_connections_per_address, 0u);
+  EXPECT_EQ(set->limits.request_timeout, Seconds(5));
+  EXPECT_EQ(set->limits.idle_timeout, Seconds(120));
+  EXPECT_EQ(set->limits.auth_failures_per_address, 0u);
+  EXPECT_EQ(set->limits.max_auth_backoff, Seconds(3600));
+
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["max_connections_per_address"] = 64; }),
+            "/etc/signet/signet.json: limits.max_connections_per_address must be less than limits.max_connections "
+            "(one address must not hold them all), or 0");
+  EXPECT_EQ(error_for([](Json& c) { c["limits"]["request_timeout"] = "10m"; }),
+            "/etc/signet/signet.json: limits.request_timeout must be at most 300s");
+  EXPECT_EQ(error_for([](Json& c) { c["audit"] = {{"file", "a.log"}, {"name", "Replica 1"}}; }),
+            "/etc/signet/signet.json: audit.name must be at most 64 characters of a-z, 0-9, '-', '_' and '.'");
+}
+
 TEST(Config, RefusesDuplicateMembersAndBadJson) {
   auto dup = parse(R"({"issuer":"a","issuer":"b"})", "c.json");
   ASSERT_FALSE(dup.ok());

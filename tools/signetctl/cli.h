@@ -42,5 +42,6 @@ int jwks(const Args& args);
 int token_issue(const Args& args);
 int keys(const Args& args);
 int verify_token(const Args& args);
+int audit(const Args& args);
 
 }  // namespace signet::ctl

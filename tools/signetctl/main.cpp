@@ -1,5 +1,4 @@
 // signetctl: the operator's tool. Parses the words and hands each verb to its own file.
-#include "tools/signetctl/audit_verify.h"
 #include "tools/signetctl/cli.h"
 
 namespace signet::ctl {
@@ -15,9 +14,7 @@ int run(int argc, char** argv) {
   if (verb == "token" && args.words.size() > 1 && args.words[1] == "issue") return token_issue(args);
   if (verb == "keys") return keys(args);
   if (verb == "verify") return verify_token(args);
-  if (verb == "audit" && args.words.size() == 3 && args.words[1] == "verify") {
-    return audit_verify_command(args.words[2], args.json);
-  }
+  if (verb == "audit") return audit(args);
   return usage_error("unknown verb '" + verb + "'");
 }
 
