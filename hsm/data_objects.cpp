@@ -25,6 +25,36 @@ Status check_label(std::string_view label) {
   return ok_status();
 }
 
+// A full token has no room for the new object beside the old ones (and tokens commonly keep a
+// data object's value read-only): make room first. Should the new value still not fit, the old
+// one is put back (unless another writer took the room meanwhile), so a failed write does not
+// lose the record. Only a crash in the instant
+// between the destroy and the create can; every record Signet keeps survives that (the ring is
+// adopted back, a lease or a request is made again, and a lost reservation is bounded by
+// retire_grace, as docs/API.md says). Refusing instead would stop issuance on a full token.
+Status replace_when_full(SessionRef& session, const std::vector<CK_OBJECT_HANDLE>& old_objects, Template& create,
+                         std::string_view label) {
+  std::optional<std::string> old_value;
+  for (CK_OBJECT_HANDLE object : old_objects) {
+    auto value = get_bytes(session, object, CKA_VALUE);
+    if (!value.ok() && value.error().code != Code::kNotFound) return value.error();
+    if (value.ok() && (!old_value || *value > *old_value)) old_value = std::move(*value);
+  }
+  for (CK_OBJECT_HANDLE object : old_objects) {
+    if (Status destroyed = destroy_object(session, object); !destroyed.ok()) return destroyed;
+  }
+  CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+  CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+  if (rv == CKR_OK) return ok_status();
+  if (old_value) {
+    Template restore;
+    add_match(restore, label);
+    restore.add_bool(CKA_PRIVATE, true).add_bytes(CKA_VALUE, *old_value);
+    static_cast<void>(session.api.C_CreateObject(session.handle, restore.data(), restore.size(), &created));
+  }
+  return session.fail("C_CreateObject on a full token", rv);
+}
+
 }  // namespace
 
 Result<std::string> read_data_object(SessionRef& session, std::string_view label) {
@@ -72,20 +102,7 @@ Status write_data_object(SessionRef& session, std::string_view label, std::strin
   create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_VALUE, value);
   CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
   CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
-  if (rv == CKR_DEVICE_MEMORY && !old_objects->empty()) {
-    // A full token has no room for the new object beside the old one (and tokens commonly keep
-    // a data object's value read-only): make room first. Only a crash in the instant between
-    // the two calls can lose this record, and every record Signet keeps survives that (the
-    // ring is adopted back, a lease or a request is made again, and a reservation lost with a
-    // crash is bounded by retire_grace, as docs/API.md says). A record that can no longer be
-    // written at all would stop issuance instead.
-    for (CK_OBJECT_HANDLE old_object : *old_objects) {
-      if (Status destroyed = destroy_object(session, old_object); !destroyed.ok()) return destroyed;
-    }
-    rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
-    if (rv != CKR_OK) return session.fail("C_CreateObject (after making room)", rv);
-    return ok_status();
-  }
+  if (rv == CKR_DEVICE_MEMORY && !old_objects->empty()) return replace_when_full(session, *old_objects, create, label);
   if (rv != CKR_OK) return session.fail("C_CreateObject", rv);
 
   for (CK_OBJECT_HANDLE old_object : *old_objects) {

@@ -148,6 +148,7 @@ Result<KeyRing::RecordRead> KeyRing::read_record() {
     if (text.error().code == Code::kNotFound) return read;
     return text.error();
   }
+  read.found = true;
   auto record = decode_record(*text);
   if (record.ok()) {
     read.record = std::move(*record);
@@ -161,7 +162,7 @@ Result<KeyRing::RecordRead> KeyRing::read_record() {
 }
 
 Status KeyRing::write_record(RingRecord& record) {
-  ++record.serial;
+  record.serial = std::max(record.serial, snapshot()->serial) + 1;
   return hsm_.write_data(kRecordLabel, encode_record(record));
 }
 
@@ -191,6 +192,8 @@ Result<KeyRing::RecordRead> KeyRing::refresh() {
   if (read->damaged) return read;  // what is published stays; the lease holder adopts the keys
   std::lock_guard lock(refresh_mutex_);
   const auto shown = snapshot();
+  // A record that vanished after one was shown: the keys did not (the lease holder adopts them).
+  if (!read->found && shown->loaded && !shown->keys.empty()) return read;
   if (!shown->loaded || read->record.serial != shown->serial || read->record.serial == 0 ||
       hsm_.health().generation != token_keys_generation_) {
     if (auto published = publish_locked(read->record); !published.ok()) return published.error();

@@ -86,21 +86,25 @@ class KeyRing {
   // raw bytes kept for the operator.
   struct RecordRead {
     RingRecord record;
+    bool found = false;  // false: the token holds no record (fresh, or someone deleted it)
     bool damaged = false;
     std::string why;  // when damaged
     std::string raw;  // when damaged
   };
 
   // Reads the ring record and shows it, re-reading the token's key pairs when it changed or the
-  // token logged us in again. A damaged record leaves the snapshot as it was. Answers what was
-  // read, for the rotation job.
+  // token logged us in again. A damaged record, or a missing one after a record was shown,
+  // leaves the snapshot as it was until the lease holder has repaired the ring. Answers what
+  // was read, for the rotation job.
   Result<RecordRead> refresh();
   // Shows a record this process has just written.
   Status publish(const RingRecord& record);
 
   // Token I/O for the rotation job.
   Result<RecordRead> read_record();
-  Status write_record(RingRecord& record);  // bumps the serial
+  // Bumps the serial past both the record's and every serial this process has shown, so that a
+  // ring rebuilt after a lost or damaged record still reads as newer on every replica.
+  Status write_record(RingRecord& record);
   Result<std::vector<UsageRecord>> read_usage();
   Result<std::vector<hsm::KeyInfo>> token_keys();
   std::string usage_label() const;

@@ -133,7 +133,13 @@ class Run:
         elif kind == "failpoint" and replica.proc is not None:
             replica.stop()
             replica.extra_env = {"SIGNET_FAILPOINT": self.rng.choice(FAILPOINTS)}
-            replica.start()
+            try:
+                replica.start()
+            except RuntimeError as died:  # it reached its failpoint while starting
+                assert "exited with -9" in str(died), died
+                self.stats["failpoint_kills"] += 1
+                replica.extra_env = {}
+                replica.start()
         elif kind == "outage":
             a.control.fail("*", "CKR_DEVICE_ERROR")
             self.stats["outages"] += 1

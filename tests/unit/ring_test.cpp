@@ -115,16 +115,58 @@ TEST(KeyRing, JwksAndHeadersComeFromTheActiveKey) {
   EXPECT_EQ(snap->header_for("id+jwt"), nullptr);
 }
 
-TEST(KeyRing, OrphanKeysAreDestroyedByTheLeaseHolder) {
+// Lets the job's thread run two whole ticks, the second of which started after anything the
+// test did before calling this.
+void tick_twice(RotationJob& job) {
+  job.wake();
+  job.wait_ticks(2, std::chrono::seconds(10));
+}
+
+bool token_holds(testing::FakeHsm& hsm, const std::string& id) {
+  const auto keys = hsm.list_keys();
+  if (!keys.ok()) return false;
+  for (const auto& k : *keys) {
+    if (k.id == id) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> kids_of(const Snapshot& snap) {
+  std::vector<std::string> kids;
+  for (const auto& k : snap.keys) kids.push_back(k.entry.kid);
+  return kids;
+}
+
+// A key pair no record names, beside a working ring: the record cannot say it never signed (only
+// an intent could), so the lease holder adopts it, publishes it as retiring, and destroys nothing.
+TEST(KeyRing, OrphanKeysAreAdoptedNotDestroyed) {
   testing::FakeHsm hsm;
-  // What a crash between generating a key and recording it leaves.
-  const auto orphan = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0);
   KeyRing ring(hsm, es256());
   RotationJob job(ring, quick_policy(), &fixed_now);
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
-  const auto keys = hsm.list_keys();
-  for (const auto& k : *keys) EXPECT_NE(k.id, orphan->id);
-  EXPECT_EQ(keys->size(), 2u);
+  const auto before = ring.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  const auto orphan = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0);
+  ASSERT_TRUE(orphan.ok());
+  const std::string orphan_kid = describe(*orphan).entry.kid;
+  tick_twice(job);
+
+  const auto after = ring.snapshot();
+  const RingKey* adopted = after->find(orphan_kid);
+  ASSERT_NE(adopted, nullptr) << after->jwks_body;
+  EXPECT_EQ(adopted->entry.state, KeyState::kRetiring);
+  EXPECT_TRUE(adopted->entry.adopted);
+  EXPECT_TRUE(adopted->in_token);
+  EXPECT_NE(after->jwks_body.find(orphan_kid), std::string::npos);
+  // The active key did not change, and nothing left the token.
+  ASSERT_NE(after->active(), nullptr);
+  EXPECT_EQ(after->active()->entry.kid, before->active()->entry.kid);
+  EXPECT_EQ(hsm.destroyed, 0);
+  EXPECT_TRUE(token_holds(hsm, orphan->id));
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok());
+  ASSERT_NE(record->find(orphan_kid), nullptr);
+  EXPECT_TRUE(record->find(orphan_kid)->adopted);
 }
 
 TEST(KeyRing, ReservesBeforeSigningInBlocks) {
@@ -174,6 +216,226 @@ TEST(Issuer, SignsClaimsWithTheActiveKey) {
   const auto failed = issuer.issue("webapp", grant);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, Code::kHsmUnavailable);
+}
+
+// On a fresh token, a lone key pair without a record is what a lost record of a one-key ring
+// looks like: it is taken back as the active key rather than replaced.
+TEST(KeyRing, LoneOrphanOnAFreshTokenBecomesTheActiveKey) {
+  testing::FakeHsm hsm;
+  const auto orphan = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0);
+  ASSERT_TRUE(orphan.ok());
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto snap = ring.snapshot();
+  ASSERT_NE(snap->active(), nullptr);
+  EXPECT_EQ(snap->active()->entry.kid, describe(*orphan).entry.kid);
+  EXPECT_TRUE(snap->active()->entry.adopted);
+  EXPECT_EQ(hsm.destroyed, 0);
+  EXPECT_TRUE(token_holds(hsm, orphan->id));
+}
+
+// An intent written before C_GenerateKeyPair proves a key never signed: only such a key is
+// destroyed, and the intent goes with it.
+TEST(KeyRing, InterruptedGenerationWithIntentIsDestroyed) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto before = ring.snapshot();
+  const std::string id = "interrupted-key1";  // 16 bytes
+  const std::string intent = "signet:intent:" + to_hex(id);  // repair.h, kIntentLabelPrefix
+  ASSERT_TRUE(hsm.write_data(intent, "1000").ok());
+  const auto interrupted = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0, id);
+  ASSERT_TRUE(interrupted.ok());
+  tick_twice(job);
+
+  EXPECT_FALSE(token_holds(hsm, id));
+  EXPECT_EQ(hsm.destroyed, 1);
+  EXPECT_EQ(hsm.read_data(intent).error().code, Code::kNotFound);
+  const auto after = ring.snapshot();
+  EXPECT_EQ(after->find(describe(*interrupted).entry.kid), nullptr);
+  EXPECT_EQ(after->jwks_body, before->jwks_body);
+}
+
+// The ring record erased (by hand, or a token that lost the object): the token's keys are all
+// adopted, and the usage reservations say which one was signing, so it stays active.
+TEST(KeyRing, LostRecordKeepsEveryKeyAndTheActiveKid) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto before = ring.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  ASSERT_EQ(before->keys.size(), 2u);  // active and next
+  ASSERT_TRUE(ring.reserve(*before->active(), 2000, 40).ok());
+  ASSERT_TRUE(hsm.destroy_data(kRecordLabel).ok());
+  tick_twice(job);
+
+  const auto after = ring.snapshot();
+  ASSERT_NE(after->active(), nullptr) << after->jwks_body;
+  EXPECT_EQ(after->active()->entry.kid, before->active()->entry.kid);
+  for (const auto& kid : kids_of(*before)) {
+    EXPECT_NE(after->find(kid), nullptr) << kid;
+    EXPECT_NE(after->jwks_body.find(kid), std::string::npos) << kid;
+  }
+  EXPECT_EQ(hsm.destroyed, 0);
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok()) << "the lease holder writes the repaired record";
+  for (const auto& kid : kids_of(*before)) {
+    ASSERT_NE(record->find(kid), nullptr) << kid;
+    EXPECT_TRUE(record->find(kid)->adopted) << kid;
+  }
+  ASSERT_NE(record->active(), nullptr);
+  EXPECT_EQ(record->active()->kid, before->active()->entry.kid);
+}
+
+// A record that does not decode is kept for the operator and never read as an empty ring.
+TEST(KeyRing, DamagedRecordAdoptsTheKeysAndKeepsACopy) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto before = ring.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  ASSERT_TRUE(ring.reserve(*before->active(), 2000, 40).ok());
+  const std::string garbage = "\x01\x02 not a ring record {";
+  ASSERT_TRUE(hsm.write_data(kRecordLabel, garbage).ok());
+  tick_twice(job);
+
+  const auto kept = hsm.read_data("signet:ring:damaged");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, garbage);
+  const auto after = ring.snapshot();
+  for (const auto& kid : kids_of(*before)) {
+    const RingKey* key = after->find(kid);
+    ASSERT_NE(key, nullptr) << kid;
+    EXPECT_TRUE(key->entry.adopted) << kid;
+    EXPECT_NE(after->jwks_body.find(kid), std::string::npos) << kid;
+  }
+  ASSERT_NE(after->active(), nullptr);
+  EXPECT_EQ(after->active()->entry.kid, before->active()->entry.kid);
+  EXPECT_EQ(hsm.destroyed, 0);
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok()) << "the damaged record is replaced by a repaired one";
+}
+
+// A token that cannot be read (a lost login): not seen is not gone. The published ring stays
+// byte for byte, and nothing is destroyed or made.
+TEST(KeyRing, UnreadableTokenLeavesTheSnapshotAndDestroysNothing) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto before = ring.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  const std::uint64_t failed_before = job.failed_ticks();
+  const int generated_before = hsm.generated;
+
+  hsm.fail_read = true;
+  tick_twice(job);
+  EXPECT_GE(job.failed_ticks(), failed_before + 2) << "the ticks did run, and failed";
+  const auto during = ring.snapshot();
+  EXPECT_EQ(during->jwks_body, before->jwks_body);
+  EXPECT_EQ(during->etag, before->etag);
+  ASSERT_NE(during->active(), nullptr);
+  EXPECT_EQ(during->active()->entry.kid, before->active()->entry.kid);
+  EXPECT_EQ(hsm.destroyed, 0);
+  EXPECT_EQ(hsm.generated, generated_before);
+
+  // Readable again: the same ring, nothing adopted or retired.
+  hsm.fail_read = false;
+  tick_twice(job);
+  const auto after = ring.snapshot();
+  EXPECT_EQ(after->jwks_body, before->jwks_body);
+  EXPECT_EQ(after->active()->entry.kid, before->active()->entry.kid);
+  EXPECT_EQ(hsm.destroyed, 0);
+  EXPECT_EQ(hsm.generated, generated_before);
+}
+
+// A recorded key that vanished from the token can no longer sign: it retires, the next key takes
+// over, and it stays in the JWKS (from the record's JWK) so that its tokens still verify.
+TEST(KeyRing, KeyLostFromTheTokenStaysPublishedAndLeavesTheActiveState) {
+  testing::FakeHsm hsm;
+  // Ed25519: FakeHsm's random EC coordinates are not a point on P-256, so the verifier would
+  // (rightly) refuse to publish them from the record; any 32 bytes are an Ed25519 public key.
+  RingOptions options = es256();
+  options.algorithm = jose::Alg::kEdDSA;
+  KeyRing ring(hsm, options);
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto before = ring.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  const std::string lost_kid = before->active()->entry.kid;
+  hsm.lose_key(before->active()->ref.id);
+  tick_twice(job);
+
+  const auto after = ring.snapshot();
+  const RingKey* lost = after->find(lost_kid);
+  ASSERT_NE(lost, nullptr) << after->jwks_body;
+  EXPECT_EQ(lost->entry.state, KeyState::kRetiring);
+  EXPECT_FALSE(lost->in_token);
+  EXPECT_NE(after->jwks_body.find(lost_kid), std::string::npos);
+  ASSERT_NE(after->active(), nullptr);
+  EXPECT_NE(after->active()->entry.kid, lost_kid);
+  EXPECT_TRUE(after->active()->in_token);
+  EXPECT_EQ(hsm.destroyed, 0);
+  // Its JWK in the JWKS is the one published before.
+  EXPECT_EQ(lost->jwk_json, before->active()->jwk_json);
+}
+
+// Another replica that only refreshes (it does not hold the lease) must show what the lease
+// holder repaired: the repaired record's serial must not make it look unchanged.
+TEST(KeyRing, ReplicaSeesTheRingRepairedAfterALostRecord) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  RingOptions other = es256();
+  other.replica = "r2";
+  KeyRing replica(hsm, other);
+  ASSERT_TRUE(replica.refresh().ok());
+  const auto before = replica.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+  ASSERT_TRUE(ring.reserve(*ring.snapshot()->active(), 2000, 40).ok());
+
+  ASSERT_TRUE(hsm.destroy_data(kRecordLabel).ok());
+  tick_twice(job);  // the lease holder adopts the keys, and makes a new next key
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok());
+  ASSERT_NE(record->next(), nullptr);
+
+  ASSERT_TRUE(replica.refresh().ok());
+  const auto seen = replica.snapshot();
+  EXPECT_NE(seen->find(record->next()->kid), nullptr)
+      << "the replica does not publish the new next key; record serial " << record->serial
+      << ", replica shows serial " << seen->serial;
+  EXPECT_EQ(seen->jwks_body, ring.snapshot()->jwks_body);
+}
+
+// A replica that reads the token while the record is missing (before the lease holder has
+// repaired it) must not publish an empty JWKS: relying parties cache it for jwks.max_age and
+// would refuse every token meanwhile. A damaged record leaves the snapshot as it was; so must an
+// absent one that was there before.
+TEST(KeyRing, ReplicaKeepsItsKeysWhileTheRecordIsMissing) {
+  testing::FakeHsm hsm;
+  {
+    KeyRing ring(hsm, es256());
+    RotationJob job(ring, quick_policy(), &fixed_now);
+    ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  }
+  RingOptions other = es256();
+  other.replica = "r2";
+  KeyRing replica(hsm, other);
+  ASSERT_TRUE(replica.refresh().ok());
+  const auto before = replica.snapshot();
+  ASSERT_NE(before->active(), nullptr);
+
+  ASSERT_TRUE(hsm.destroy_data(kRecordLabel).ok());
+  ASSERT_TRUE(replica.refresh().ok());
+  const auto during = replica.snapshot();
+  EXPECT_EQ(during->jwks_body, before->jwks_body);
+  EXPECT_NE(during->active(), nullptr);
 }
 
 }  // namespace
