@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/exit_code.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "firmware/audit/ledger.h"
@@ -28,23 +29,6 @@ namespace signet {
 namespace {
 
 constexpr const char* kUsage = "usage: signetd --config FILE [--check]";
-
-int exit_code(Code code) {
-  switch (code) {
-    case Code::kConfig:
-    case Code::kInvalidArgument:
-      return 2;
-    case Code::kHsmModule:
-    case Code::kHsmTokenNotFound:
-    case Code::kHsmPin:
-    case Code::kHsmUnavailable:
-      return 3;
-    case Code::kTls:
-      return 4;
-    default:
-      return 1;
-  }
-}
 
 int fail(const Error& error) {
   std::fprintf(stderr, "signetd: %s\n", error.message.c_str());

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/hsm/hsm_fixture.h"
+#include "tests/p11fault/fault_files.h"
 
 #ifndef SIGNET_P11FAULT_PATH
 #error "SIGNET_P11FAULT_PATH: the built libsignet-p11fault.so (set by CMake)"
@@ -29,30 +30,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// Per process: the control and trace files the module was pointed at, and the module itself,
-// loaded once and never unloaded (its reboot generation is per load).
+// Per process: the module, pointed at fault_files() and loaded once, never unloaded (its
+// reboot generation is per load).
 struct FaultProcess {
   FaultProcess() {
-    std::string base = std::filesystem::temp_directory_path().string() + "/signet-recovery-XXXXXX";
-    if (::mkdtemp(base.data()) == nullptr) {
-      error = "mkdtemp failed";
-      return;
-    }
-    dir = base;
-    control = dir + "/control";
-    trace = dir + "/trace";
-    ::setenv("SIGNET_P11FAULT_MODULE", signet::testing::softhsm_module_path(), 1);
-    ::setenv("SIGNET_P11FAULT_CONTROL", control.c_str(), 1);
-    ::setenv("SIGNET_P11FAULT_TRACE", trace.c_str(), 1);
+    error = p11fault::testing::fault_files().error;
+    if (!error.empty()) return;
     keep_module_mapped(signet::testing::softhsm_module_path());
     library = ::dlopen(SIGNET_P11FAULT_PATH, RTLD_NOW | RTLD_LOCAL);
     if (library == nullptr) error = std::string("dlopen " SIGNET_P11FAULT_PATH ": ") + ::dlerror();
   }
-  ~FaultProcess() {
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-  std::string dir, control, trace, error;
+  std::string error;
   void* library = nullptr;
 };
 
@@ -68,28 +56,12 @@ int next_reboot_generation() {
 }
 
 void write_control(const std::string& text) {
-  const std::string& path = fault_process().control;
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    ASSERT_TRUE(out.good()) << "cannot write " << temporary;
-  }
-  ASSERT_EQ(std::rename(temporary.c_str(), path.c_str()), 0) << "cannot replace " << path;
+  ASSERT_TRUE(p11fault::testing::write_control(text)) << "cannot replace " << p11fault::testing::fault_files().control;
 }
 
-void clear_trace() {
-  std::error_code ec;
-  std::filesystem::remove(fault_process().trace, ec);
-}
+void clear_trace() { p11fault::testing::clear_trace(); }
 
-std::vector<std::string> trace_lines() {
-  std::vector<std::string> lines;
-  std::ifstream in(fault_process().trace);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+std::vector<std::string> trace_lines() { return p11fault::testing::read_trace(); }
 
 std::size_t count_trace(const std::string& function, const std::string& code = "") {
   std::size_t count = 0;

@@ -1,6 +1,8 @@
 // The fault module's test fixture (see fault_fixture.h).
 #include "tests/p11fault/fault_fixture.h"
 
+#include "tests/p11fault/fault_files.h"
+
 #include <dlfcn.h>
 #include <stdlib.h>
 
@@ -23,21 +25,11 @@ extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=
 namespace signet::p11fault::testing {
 namespace {
 
-// Per process: the module reads its environment once, when first loaded.
+// Per process: the module reads its environment (fault_files.h) once, when first loaded.
 struct Process {
   Process() {
-    std::string base = std::filesystem::temp_directory_path().string() + "/signet-p11fault-XXXXXX";
-    if (::mkdtemp(base.data()) == nullptr) {
-      error = "mkdtemp failed";
-      return;
-    }
-    dir = base;
-    control = dir + "/control";
-    trace = dir + "/trace";
-    ::setenv("SIGNET_P11FAULT_MODULE", signet::testing::softhsm_module_path(), 1);
-    ::setenv("SIGNET_P11FAULT_CONTROL", control.c_str(), 1);
-    ::setenv("SIGNET_P11FAULT_TRACE", trace.c_str(), 1);
-
+    error = fault_files().error;
+    if (!error.empty()) return;
     fault_library = ::dlopen(SIGNET_P11FAULT_PATH, RTLD_NOW | RTLD_LOCAL);
     if (fault_library == nullptr) {
       error = std::string("dlopen " SIGNET_P11FAULT_PATH ": ") + ::dlerror();
@@ -60,12 +52,7 @@ struct Process {
       fault = nullptr;
     }
   }
-  ~Process() {
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-
-  std::string dir, control, trace, error;
+  std::string error;
   void* fault_library = nullptr;
   CK_FUNCTION_LIST* fault = nullptr;
   CK_FUNCTION_LIST* real = nullptr;
@@ -130,21 +117,12 @@ void FaultModuleTest::TearDown() {
 }
 
 void FaultModuleTest::write_control(const std::string& text) {
-  const std::string& path = process().control;
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    ASSERT_TRUE(out.good()) << "cannot write " << temporary;
-  }
-  ASSERT_EQ(std::rename(temporary.c_str(), path.c_str()), 0) << "cannot replace " << path;
+  ASSERT_TRUE(testing::write_control(text)) << "cannot replace " << fault_files().control;
 }
 
 std::vector<TraceLine> FaultModuleTest::trace() {
   std::vector<TraceLine> lines;
-  std::ifstream in(process().trace);
-  std::string line;
-  while (std::getline(in, line)) {
+  for (const std::string& line : read_trace()) {
     std::size_t space = line.find(' ');
     if (space == std::string::npos) {
       lines.emplace_back(line, "");
@@ -155,7 +133,7 @@ std::vector<TraceLine> FaultModuleTest::trace() {
   return lines;
 }
 
-void FaultModuleTest::clear_trace() { std::filesystem::remove(process().trace); }
+void FaultModuleTest::clear_trace() { testing::clear_trace(); }
 
 std::int64_t FaultModuleTest::next_reboot_generation() {
   static std::int64_t generation = 0;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/exit_code.h"
 #include "config/config.h"
 #include "firmware/audit/ledger.h"
 #include "firmware/audit/token_anchor.h"
@@ -18,21 +19,9 @@
 namespace signet::ctl {
 namespace {
 
-// Exit codes of docs/API.md: 2 for a config that does not load, 3 for a token that does not open.
 int fail_with(const Error& error) {
   std::fprintf(stderr, "signetctl: %s\n", error.message.c_str());
-  switch (error.code) {
-    case Code::kConfig:
-    case Code::kInvalidArgument:
-      return 2;
-    case Code::kHsmModule:
-    case Code::kHsmTokenNotFound:
-    case Code::kHsmPin:
-    case Code::kHsmUnavailable:
-      return 3;
-    default:
-      return 1;
-  }
+  return exit_code(error.code);
 }
 
 Result<std::unique_ptr<hsm::Hsm>> open_token(const config::Config& config) {

@@ -1,0 +1,26 @@
+// The exit codes of docs/API.md, the same for signetd and signetctl: 0 ok, 2 usage or invalid
+// config, 3 HSM unavailable (module, token, PIN), 4 TLS material unusable, 1 anything else.
+#pragma once
+
+#include "base/result.h"
+
+namespace signet {
+
+inline int exit_code(Code code) {
+  switch (code) {
+    case Code::kConfig:
+    case Code::kInvalidArgument:
+      return 2;
+    case Code::kHsmModule:
+    case Code::kHsmTokenNotFound:
+    case Code::kHsmPin:
+    case Code::kHsmUnavailable:
+      return 3;
+    case Code::kTls:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace signet
