@@ -155,6 +155,25 @@ def test_wrong_pin_after_a_reboot_is_tried_once(faulty):
         assert faulty.metric("signet_hsm_up") == 0
 
 
+def test_pin_from_the_environment_leaves_it_and_still_logs_in_again(faulty):
+    """hsm.pin_env is moved out of the environment at start (/proc/PID/environ no longer shows
+    it) and kept in locked memory, from where the login after a reboot takes it."""
+    faulty.config["hsm"].pop("pin_file")
+    faulty.config["hsm"]["pin_env"] = "SIGNET_TEST_PIN"
+    faulty.extra_env["SIGNET_TEST_PIN"] = faulty.pin
+    with faulty:
+        faulty.wait_ready()
+        with open(f"/proc/{faulty.proc.pid}/environ", "rb") as environ:
+            assert faulty.pin.encode() not in environ.read()
+        faulty.control.reboot()
+        deadline = time.monotonic() + RECOVERY_TIMEOUT
+        while '"event":"hsm_recovered"' not in faulty.stderr():
+            assert time.monotonic() < deadline, faulty.stderr()[-3000:]
+            time.sleep(0.1)
+        faulty.wait_ready()
+        assert faulty.issue().status == 200
+
+
 def test_slow_hsm_is_refused_by_the_signing_gate(faulty):
     faulty.config["limits"].update({"max_signing_concurrency": 2, "max_signing_queue": 4, "max_signing_wait_ms": 250})
     with faulty:

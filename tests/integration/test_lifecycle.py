@@ -186,3 +186,4 @@ def test_usage_errors_exit_2(fresh, args):
     proc = subprocess.run([SIGNETD, *args], capture_output=True, text=True, timeout=10,
                           env=fresh.env(), stdin=subprocess.DEVNULL)
     assert proc.returncode == 2, proc.stderr
+
