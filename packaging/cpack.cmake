@@ -19,7 +19,6 @@ set(CPACK_PACKAGE_NAME signet)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "Signet")
 set(CPACK_PACKAGE_CONTACT "Signet maintainers <signet-maintainers@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "HSM-backed JWT signing appliance")
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL signet dev)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -36,16 +35,17 @@ set(CPACK_DEBIAN_SIGNET_PACKAGE_SUGGESTS "softhsm2, opensc, gnutls-bin")
 set(CPACK_DEBIAN_SIGNET_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_BINARY_DIR}/debian/postinst ${CMAKE_CURRENT_BINARY_DIR}/debian/prerm
     ${CMAKE_CURRENT_BINARY_DIR}/debian/postrm ${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles)
+# Each component's description: its first line is the package's synopsis.
 set(CPACK_COMPONENT_SIGNET_DESCRIPTION "HSM-backed JWT signing appliance
- signetd issues short-lived JWTs over HTTPS and publishes their keys as a JWKS; every
- private key, the TLS server key included, lives in a PKCS#11 token (an HSM, or SoftHSM2
- for development). signetctl provisions a token and operates the service.")
+signetd issues short-lived JWTs over HTTPS and publishes their keys as a JWKS; every
+private key, the TLS server key included, lives in a PKCS#11 token (an HSM, or SoftHSM2
+for development). signetctl provisions a token and operates the service.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libsignet-verify-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libssl-dev (>= 3), libcurl4-openssl-dev | libcurl-dev, nlohmann-json3-dev (>= 3)")
 set(CPACK_COMPONENT_DEV_DESCRIPTION "Signet's relying-party JWT verifier (static library, C++20)
- Verifies Signet's tokens (RS256, PS256, ES256, EdDSA) against a JWKS fetched over HTTPS.
- find_package(SignetVerify) or pkg-config signet-verify.")
+Verifies Signet's tokens (RS256, PS256, ES256, EdDSA) against a JWKS fetched over HTTPS.
+find_package(SignetVerify) or pkg-config signet-verify.")
 
 include(CPack)
