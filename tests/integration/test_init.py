@@ -2,6 +2,7 @@
 unchanged; and its refusals, which leave the token and the folder as they were."""
 import hashlib
 import json
+import os
 import stat
 import subprocess
 
@@ -84,6 +85,22 @@ def test_init_human_output_prints_the_admin_key_once(token, tmp_path):
     assert len(keys) == 1, proc.stdout
     assert hashlib.sha256(keys[0].encode()).hexdigest() == config["clients"][0]["api_key_sha256"]
     assert "server.csr" in proc.stdout and token.pin not in proc.stdout
+
+
+def test_modes_do_not_depend_on_the_umask(token, tmp_path):
+    """A first-boot script may run under umask 077: the service's user must still read the
+    certificate (DIR/tls 0755, server.crt 0644) and, through DIR's group, the config (0640)."""
+    config_dir = tmp_path / "etc"
+    old = os.umask(0o077)
+    try:
+        proc = token.init(config_dir, port=free_port())
+    finally:
+        os.umask(old)
+    assert proc.returncode == 0, proc.stderr
+    modes = {name: stat.S_IMODE((config_dir / name).stat().st_mode)
+             for name in (".", "tls", "tls/server.crt", "tls/server.csr", "signet.json")}
+    assert modes == {".": 0o750, "tls": 0o755, "tls/server.crt": 0o644, "tls/server.csr": 0o644,
+                     "signet.json": 0o640}, modes
 
 
 def test_existing_config_is_refused_without_force(token, tmp_path):

@@ -43,7 +43,7 @@ def test_the_contract_with_systemd():
     assert d["ExecStart"] == ["/usr/sbin/signetd --config /etc/signet/signet.json"]
     assert "HUP" in d["ExecReload"][0] and "$MAINPID" in d["ExecReload"][0]
     assert d["Restart"] == ["on-failure"]
-    assert d["RestartPreventExitStatus"] == ["2 3"]
+    assert d["RestartPreventExitStatus"] == ["2 3 4"], "configuration, HSM and TLS failures are not retried"
     assert d["User"] == ["signet"] and "DynamicUser" not in d
     assert d["LoadCredential"] == ["hsm.pin:/etc/signet/hsm.pin"]
     assert d["ConditionPathExists"] == ["/etc/signet/signet.json"]

@@ -65,23 +65,27 @@ Status write_file(const std::string& path, const std::string& text, mode_t mode,
   return ok_status();
 }
 
-// DIR itself may be created (mode 0750); its parent must exist. Answers DIR's group, which the
-// config file takes so that the service's user (group signet on the appliance) can read it.
+// mkdir with exactly `mode`, whatever the umask (a first-boot script may run under 077, and the
+// service's user must still reach the certificate). An existing folder is left as it is.
+bool make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) return errno == EEXIST;
+  return ::chmod(path.c_str(), mode) == 0;
+}
+
+// DIR itself may be created (mode 0750); its parent must exist. DIR/tls is made 0755: it holds
+// only the certificate and the CSR. Answers DIR's group, which the config file takes so that the
+// service's user (group signet on the appliance) can read it.
 Result<gid_t> prepare_dir(const InitPlan& plan) {
   struct stat st {};
-  if (::stat(plan.config_dir.c_str(), &st) != 0) {
-    if (errno != ENOENT || ::mkdir(plan.config_dir.c_str(), 0750) != 0 || ::stat(plan.config_dir.c_str(), &st) != 0) {
-      return make_error(Code::kInvalidArgument, "option '--config-dir': cannot create '" + plan.config_dir +
-                                                    "': " + std::strerror(errno));
-    }
+  if (!make_dir(plan.config_dir, 0750) || ::stat(plan.config_dir.c_str(), &st) != 0) {
+    return make_error(Code::kInvalidArgument, "option '--config-dir': cannot create '" + plan.config_dir +
+                                                  "': " + std::strerror(errno));
   }
   if (!S_ISDIR(st.st_mode)) {
     return make_error(Code::kInvalidArgument, "option '--config-dir': '" + plan.config_dir + "' is not a folder");
   }
   const std::string tls = plan.config_dir + "/tls";
-  if (::mkdir(tls.c_str(), 0755) != 0 && errno != EEXIST) {
-    return make_error(Code::kInternal, "cannot create '" + tls + "': " + std::strerror(errno));
-  }
+  if (!make_dir(tls, 0755)) return make_error(Code::kInternal, "cannot create '" + tls + "': " + std::strerror(errno));
   return st.st_gid;
 }
 
