@@ -42,7 +42,9 @@ class FreshToken:
         args = [SIGNETCTL, "init", "--config-dir", str(config_dir), "--module", MODULE,
                 "--token-label", TOKEN_LABEL, "--pin-file", str(pin_file or self.pin_file)]
         if port is not None:
-            args += ["--listen", f"127.0.0.1:{port}", "--issuer", ISSUER]
+            args += ["--listen", f"127.0.0.1:{port}"]
+        if "--issuer" not in extra:  # the default would depend on this machine's host name
+            args += ["--issuer", ISSUER]
         if json_out:
             args.append("--json")
         return subprocess.run([*args, *extra], capture_output=True, text=True, env=self.env, timeout=60,

@@ -3,6 +3,8 @@ unchanged; and its refusals, which leave the token and the folder as they were."
 import hashlib
 import json
 import os
+import re
+import socket
 import stat
 import subprocess
 
@@ -211,3 +213,20 @@ def test_pin_credential_is_read_from_the_credentials_directory(token, tmp_path):
     assert checked.returncode == 0, checked.stderr
     with Served(config_file, env, config_dir / "tls/server.crt") as daemon:
         assert daemon.request("GET", "/readyz")[0] == 200
+
+
+def test_defaults_issuer_from_the_host_name_and_listen_on_loopback(token, tmp_path):
+    host = socket.gethostname()
+    proc = subprocess.run([SIGNETCTL, "init", "--json", "--config-dir", str(tmp_path / "etc"), "--module", MODULE,
+                           "--token-label", "signet", "--pin-file", str(token.pin_file)],
+                          capture_output=True, text=True, env=token.env, timeout=60)
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
+        assert proc.returncode == 2 and "--issuer" in proc.stderr, proc
+        return
+    assert proc.returncode == 0, proc.stderr
+    config = json.loads((tmp_path / "etc/signet.json").read_text())
+    assert config["issuer"] == f"https://{host}:8443"
+    assert config["listen"] == {"address": "127.0.0.1", "port": 8443}
+    assert config["keys"] == {"algorithm": "ES256"}
+    text = openssl("x509", "-in", str(tmp_path / "etc/tls/server.crt"), "-noout", "-text")
+    assert f"DNS:{host}" in text and "IP Address:127.0.0.1" in text
