@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -162,6 +163,20 @@ void read_tls(ObjectReader& top, Config& config, const std::filesystem::path& ba
   r.finish();
 }
 
+// systemd hands a unit its credentials as files in $CREDENTIALS_DIRECTORY (LoadCredential=),
+// on a private mount that only the service user can read.
+std::string credential_path(const std::string& name) {
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    throw FieldError{"hsm.pin_credential", "must be a credential name, not a path"};
+  }
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir != '/') {
+    throw FieldError{"hsm.pin_credential", "needs $CREDENTIALS_DIRECTORY: start signetd from its systemd unit "
+                                           "(LoadCredential=" + name + ":...)"};
+  }
+  return (std::filesystem::path(dir) / name).string();
+}
+
 void read_hsm(ObjectReader& top, Config& config, const std::filesystem::path& base) {
   const Json* v = top.find("hsm");
   if (!v) throw FieldError{"hsm", "is required (module, token_label and pin_file or pin_env)"};
@@ -171,9 +186,12 @@ void read_hsm(ObjectReader& top, Config& config, const std::filesystem::path& ba
   if (config.hsm.token_label.size() > 32) throw FieldError{"hsm.token_label", "is longer than 32 characters"};
   if (auto f = r.string("pin_file")) config.hsm.pin_file = resolve(base, *f);
   if (auto e = r.string("pin_env")) config.hsm.pin_env = *e;
-  if (config.hsm.pin_file.empty() == config.hsm.pin_env.empty()) {
-    throw FieldError{"hsm.pin_file", "exactly one of hsm.pin_file and hsm.pin_env must be set"};
+  if (auto c = r.string("pin_credential")) config.hsm.pin_credential = *c;
+  const int sources = !config.hsm.pin_file.empty() + !config.hsm.pin_env.empty() + !config.hsm.pin_credential.empty();
+  if (sources != 1) {
+    throw FieldError{"hsm.pin_file", "exactly one of hsm.pin_file, hsm.pin_env and hsm.pin_credential must be set"};
   }
+  if (!config.hsm.pin_credential.empty()) config.hsm.pin_file = credential_path(config.hsm.pin_credential);
   r.finish();
 }
 

@@ -35,8 +35,11 @@ struct Tls {
 struct Hsm {
   std::string module;
   std::string token_label;
-  std::string pin_file;  // exactly one of pin_file and pin_env
+  std::string pin_file;  // exactly one of pin_file, pin_env and pin_credential
   std::string pin_env;
+  // A systemd credential (LoadCredential=NAME:...): read as the file $CREDENTIALS_DIRECTORY/NAME,
+  // which loading puts into pin_file. Loading fails without $CREDENTIALS_DIRECTORY.
+  std::string pin_credential;
   bool operator==(const Hsm&) const = default;
 };
 

@@ -12,14 +12,17 @@
 
 #include "base/exit_code.h"
 #include "base/log.h"
+#include "base/version.h"
 #include "config/config.h"
 #include "firmware/audit/ledger.h"
 #include "firmware/audit/token_anchor.h"
 #include "firmware/auth/client_table.h"
+#include "firmware/command_line.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/reload.h"
 #include "firmware/ring/key_ring.h"
 #include "firmware/ring/rotation_job.h"
+#include "firmware/sd_notify.h"
 #include "firmware/tls_files.h"
 #include "hsm/hsm.h"
 #include "http/api.h"
@@ -27,8 +30,6 @@
 
 namespace signet {
 namespace {
-
-constexpr const char* kUsage = "usage: signetd --config FILE [--check]";
 
 int fail(const Error& error) {
   std::fprintf(stderr, "signetd: %s\n", error.message.c_str());
@@ -163,7 +164,9 @@ void wait_for_stop(const sigset_t& signals, Reloader& reloader) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
+      notify_systemd("RELOADING=1");
       (void)reloader.reload();  // logs its outcome; a refused reload changes nothing
+      notify_systemd("READY=1");
       continue;
     }
     log::info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -223,33 +226,30 @@ int serve(const config::Config& config, const sigset_t& signals) {
                           {"kid", active ? std::string_view(active->entry.kid) : std::string_view("none yet")},
                           {"hsm", hsm::health_name(hsm.health().state)},
                           {"replica", ring.options().replica}});
+  notify_systemd("READY=1");  // Type=notify: started means serving
   wait_for_stop(signals, reloader);
+  notify_systemd("STOPPING=1");
   server->reset();  // drains in-flight requests before the ring and the HSM go away
   log::info("stopped");
   return 0;
 }
 
 int run(int argc, char** argv) {
-  std::string config_path;
-  bool check_only = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "--check") {
-      check_only = true;
-    } else if (arg == "--help" || arg == "-h") {
-      std::puts(kUsage);
-      return 0;
-    } else {
-      std::fprintf(stderr, "signetd: unknown argument '%s'; %s\n", arg.c_str(), kUsage);
-      return 2;
-    }
+  auto line = parse_command_line(argc, argv);
+  if (!line.ok()) {
+    std::fprintf(stderr, "signetd: %s (try --help)\n", line.error().message.c_str());
+    return kExitUsage;
   }
-  if (config_path.empty()) {
-    std::fprintf(stderr, "signetd: %s\n", kUsage);
-    return 2;
+  if (line->action == CommandLine::Action::kHelp) {
+    std::fputs(signetd_help(), stdout);
+    return 0;
   }
+  if (line->action == CommandLine::Action::kVersion) {
+    std::puts(version_line("signetd").c_str());
+    return 0;
+  }
+  const std::string& config_path = line->config_path;
+  const bool check_only = line->action == CommandLine::Action::kCheck;
   auto config = config::load(config_path);
   if (!config.ok()) return fail(config.error());
   if (check_only) return check(*config);

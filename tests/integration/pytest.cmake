@@ -1,6 +1,7 @@
 # signet_pytest(NAME FILE): registers one pytest file as a CTest test, run by Debian's python3
 # (it has python3-pytest and python3-jwt from tools/install-deps, unlike a python3 that may come
-# first on PATH), with the programs under test in SIGNETD and SIGNETCTL (see harness.py).
+# first on PATH), with the programs under test in SIGNETD and SIGNETCTL (see harness.py) and the
+# build folder in SIGNET_BUILD_DIR.
 function(signet_pytest name file)
   if(TARGET signetd AND TARGET signetctl)
     set(programs "SIGNETD=$<TARGET_FILE:signetd>;SIGNETCTL=$<TARGET_FILE:signetctl>")
@@ -13,7 +14,8 @@ function(signet_pytest name file)
   add_test(NAME ${name}
            COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --basetemp=${CMAKE_CURRENT_BINARY_DIR}/tmp-${name} ${file}
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
-  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${programs}" TIMEOUT 600)
+  # SIGNET_BUILD_DIR: for the packaging tests, which install and package this build.
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${programs};SIGNET_BUILD_DIR=${CMAKE_BINARY_DIR}" TIMEOUT 600)
 endfunction()
 
 # signet_pytest_folder(PREFIX): one CTest test PREFIX.<topic> per test_<topic>.py file in the

@@ -72,8 +72,11 @@ def assert_nothing_lost(signet: FaultySignet, before_tokens, kids_before, labels
     assert kids_before <= kids_now, (kids_before, kids_now)
     for token in before_tokens:
         verify(token, jwks, "ES256", audience="platxa-api", issuer=signet.issuer)
-    assert labels_before <= signet.key_labels()
+    labels_now = signet.key_labels()
+    assert labels_before <= labels_now
     assert "orphan_key_destroyed" not in signet.stderr()
+    print(f"  key pairs in the token {len(labels_before)} -> {len(labels_now)}, kids kept {len(kids_before)}, "
+          f"earlier tokens verified {len(before_tokens)}")
 
 
 def baseline(signet: FaultySignet):

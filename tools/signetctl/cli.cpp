@@ -5,7 +5,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tools/signetctl/usage.h"
 
 namespace signet::ctl {
 
@@ -20,23 +19,75 @@ std::string Args::base_url() const {
   return url;
 }
 
-bool parse_args(int argc, char** argv, Args& args) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      args.json = true;
-    } else if (arg.rfind("--", 0) == 0) {
-      if (i + 1 >= argc) return false;
-      args.options[arg.substr(2)] = argv[++i];
-    } else {
-      args.words.push_back(arg);
-    }
+namespace {
+
+// Every option of every verb; main.cpp's verb table says which verb takes which.
+struct KnownOption {
+  std::string_view name;
+  bool takes_value;
+};
+constexpr KnownOption kKnownOptions[] = {
+    {"json", false},        {"help", false},         {"version", false},     {"force", false},
+    {"url", true},          {"cacert", true},        {"api-key-file", true}, {"profile", true},
+    {"sub", true},          {"aud", true},           {"ttl", true},          {"claims", true},
+    {"jwks", true},         {"iss", true},           {"typ", true},          {"config-dir", true},
+    {"module", true},       {"token-label", true},   {"pin-file", true},     {"pin-credential", true},
+    {"issuer", true},       {"listen", true},        {"alg", true},          {"san", true},
+    {"audit-file", true},   {"config", true},
+};
+
+const KnownOption* find_option(std::string_view name) {
+  for (const auto& known : kKnownOptions) {
+    if (known.name == name) return &known;
   }
-  return true;
+  return nullptr;
+}
+
+Error usage(std::string message) { return make_error(Code::kInvalidArgument, std::move(message)); }
+
+}  // namespace
+
+Result<Args> parse_args(int argc, const char* const* argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-h") {
+      args.flags.insert("help");
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      if (arg.size() > 1 && arg[0] == '-') return usage("unknown option '" + std::string(arg) + "'");
+      args.words.emplace_back(arg);
+      continue;
+    }
+    const auto equals = arg.find('=');
+    const std::string name(arg.substr(2, equals == std::string_view::npos ? std::string_view::npos : equals - 2));
+    const KnownOption* known = find_option(name);
+    if (known == nullptr) return usage("unknown option '--" + name + "'");
+    if (args.options.count(name) != 0 || args.flags.count(name) != 0) {
+      return usage("option '--" + name + "' is given twice");
+    }
+    if (!known->takes_value) {
+      if (equals != std::string_view::npos) return usage("option '--" + name + "' takes no value");
+      args.flags.insert(name);
+      continue;
+    }
+    std::string value;
+    if (equals != std::string_view::npos) {
+      value = std::string(arg.substr(equals + 1));
+    } else if (i + 1 < argc && std::string_view(argv[i + 1]).rfind("--", 0) != 0) {
+      value = argv[++i];
+    }
+    // An empty value, or the next option taken for one, is a value forgotten.
+    if (value.empty()) return usage("option '--" + name + "' needs a value");
+    args.options[name] = std::move(value);
+  }
+  args.json = args.flag("json");
+  return args;
 }
 
 int usage_error(const std::string& why) {
-  std::fprintf(stderr, "signetctl: %s\n%s", why.c_str(), kUsage);
+  std::fprintf(stderr, "signetctl: %s (try 'signetctl --help')\n", why.c_str());
   return 2;
 }
 

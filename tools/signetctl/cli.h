@@ -1,9 +1,11 @@
 // What every signetctl verb shares: parsed arguments, the error conventions of docs/API.md
 // (one "signetctl:" line on stderr; exit 2 for usage, 1 for a failure), the API key and the
-// server's error answers.
+// server's error answers. Options are checked against one table of known options: an unknown
+// one, or one without its value, is a usage error that names it.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,16 +17,22 @@ namespace signet::ctl {
 
 struct Args {
   std::vector<std::string> words;  // the verb and its operands
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> options;  // options with a value, by name without "--"
+  std::set<std::string> flags;                 // options without one: json, force, help, version
   bool json = false;
 
   std::string option(const std::string& name) const;
+  bool flag(const std::string& name) const { return flags.count(name) != 0; }
   // --url without its trailing slashes.
   std::string base_url() const;
 };
 
-bool parse_args(int argc, char** argv, Args& args);
+// Reads `--name value`, `--name=value` and flags anywhere on the line; the other words are the
+// verb and its operands. Errors (kInvalidArgument): an unknown option, a value missing (or
+// looking like another option), a flag given a value, an option given twice.
+Result<Args> parse_args(int argc, const char* const* argv);
 
+// "signetctl: <why> (try 'signetctl <verb> --help')" and exit 2.
 int usage_error(const std::string& why);
 int failure(const std::string& why);
 
@@ -43,5 +51,6 @@ int token_issue(const Args& args);
 int keys(const Args& args);
 int verify_token(const Args& args);
 int audit(const Args& args);
+int init(const Args& args);
 
 }  // namespace signet::ctl

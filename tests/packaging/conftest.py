@@ -1,0 +1,5 @@
+"""The packaging tests import the integration tests' helpers (harness.py)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
