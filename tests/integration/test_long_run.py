@@ -76,9 +76,8 @@ class Run:
             return
         if replica.proc.poll() is not None:  # died at its failpoint: start it again, plainly
             replica.proc = None
-            replica.extra_env = {}
             self.stats["failpoint_kills"] += 1
-            replica.start()
+            self.start(replica)
             return
         try:
             resp = replica.issue(profile="quick")
@@ -129,17 +128,10 @@ class Run:
             replica.proc = None
             self.stats["kills"] += 1
             time.sleep(self.rng.uniform(0, 1.5))
-            replica.start()
+            self.start(replica)
         elif kind == "failpoint" and replica.proc is not None:
             replica.stop()
-            replica.extra_env = {"SIGNET_FAILPOINT": self.rng.choice(FAILPOINTS)}
-            try:
-                replica.start()
-            except RuntimeError as died:  # it reached its failpoint while starting
-                assert "exited with -9" in str(died), died
-                self.stats["failpoint_kills"] += 1
-                replica.extra_env = {}
-                replica.start()
+            self.start(replica, self.rng.choice(FAILPOINTS))
         elif kind == "outage":
             a.control.fail("*", "CKR_DEVICE_ERROR")
             self.stats["outages"] += 1
@@ -148,6 +140,17 @@ class Run:
         elif kind == "reboot":
             a.control.reboot()
             self.stats["reboots"] += 1
+
+    def start(self, replica, failpoint=None):
+        """Starts the replica, armed to kill itself at `failpoint` if one is given; one that
+        reaches it while starting is started again without."""
+        replica.extra_env = {"SIGNET_FAILPOINT": failpoint} if failpoint else {}
+        try:
+            replica.start()
+        except RuntimeError as died:
+            assert failpoint and "exited with -9" in str(died), died
+            self.stats["failpoint_kills"] += 1
+            self.start(replica)
 
     def spin(self, seconds):
         """Issues and verifies for `seconds`."""
