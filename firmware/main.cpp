@@ -1,7 +1,8 @@
 // signetd: the composition root. The one place where the config becomes objects and the
 // objects are wired together, and where an Error becomes an exit code (docs/API.md):
 // 0 ok, 2 usage or invalid config, 3 HSM unavailable, 4 TLS material unusable, 1 otherwise.
-#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <unistd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
@@ -78,17 +79,25 @@ http::ServerOptions server_options(const config::Config& config, const TlsFiles&
 // How long a start waits for the ring to have an active key (another replica may be making it).
 constexpr std::chrono::seconds kStartTimeout{30};
 
-std::string random_replica_id() {
-  unsigned char bytes[8];
-  RAND_bytes(bytes, sizeof bytes);
-  return ring::to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+// The same for every start of this replica (its host and listening address), so that a
+// restart takes up its own lease and usage record again rather than leaving new ones in the
+// token: the token's objects stay bounded, and a full token still lets a restarted replica
+// sign (its records are rewritten in their own room). Two replicas never share it, since they
+// cannot listen on the same address of the same host.
+std::string replica_id(const config::Config& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const std::string who = std::string(host) + "|" + config.listen.address + ":" + std::to_string(config.listen.port);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(who.data()), who.size(), digest);
+  return ring::to_hex(std::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 ring::RingOptions ring_options(const config::Config& config) {
   ring::RingOptions options;
   options.algorithm = *jose::parse_alg(config.keys.algorithm);
   options.rsa_bits = config.keys.rsa_bits;
-  options.replica = random_replica_id();
+  options.replica = replica_id(config);
   for (const auto& profile : config.profiles) options.typs.push_back(profile.typ);
   // With a count limit, reserve a twentieth of it at a time, so that rotation is at most 5 %
   // late; without one, counts are for metrics only.

@@ -91,6 +91,8 @@ bool is_unavailable(CK_RV rv) {
     case CKR_TOKEN_NOT_PRESENT:
     case CKR_TOKEN_NOT_RECOGNIZED:
     case CKR_GENERAL_ERROR:
+    case CKR_FUNCTION_FAILED:
+    case CKR_FUNCTION_CANCELED:
     case CKR_HOST_MEMORY:
     case CKR_SESSION_COUNT:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
@@ -120,6 +122,7 @@ Fault classify(CK_RV rv) {
     case CKR_TOKEN_NOT_PRESENT:
     case CKR_TOKEN_NOT_RECOGNIZED:
     case CKR_GENERAL_ERROR:
+    case CKR_FUNCTION_FAILED:  // what many modules answer while a network HSM is away
     case CKR_CRYPTOKI_NOT_INITIALIZED:
     case CKR_SLOT_ID_INVALID:
       return Fault::kDeviceGone;

@@ -113,22 +113,31 @@ Status write_data_object(SessionRef& session, std::string_view label, std::strin
 
 Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(SessionRef& session,
                                                                            std::string_view prefix) {
-  Template match;
-  match.add_ulong(CKA_CLASS, CKO_DATA).add_bool(CKA_TOKEN, true).add_bytes(CKA_APPLICATION, kApplication);
-  auto found = find_objects(session, match);
-  if (!found.ok()) return found.error();
-  // One value per label, picked as read_data_object picks among the leftovers of a torn write.
-  std::map<std::string, std::string> by_label;
-  for (CK_OBJECT_HANDLE object : *found) {
-    auto label = get_bytes(session, object, CKA_LABEL);
-    auto value = label.ok() ? get_bytes(session, object, CKA_VALUE) : Result<std::string>(label.error());
-    if (!value.ok() && value.error().code == Code::kNotFound) continue;  // replaced meanwhile
-    if (!value.ok()) return value.error();
-    if (label->compare(0, prefix.size(), prefix) != 0) continue;
-    auto [it, inserted] = by_label.emplace(std::move(*label), *value);
-    if (!inserted && *value > it->second) it->second = std::move(*value);
+  // An object that vanishes between the search and its read was replaced by a writer whose new
+  // object the search may have missed: search again rather than answer without it.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Template match;
+    match.add_ulong(CKA_CLASS, CKO_DATA).add_bool(CKA_TOKEN, true).add_bytes(CKA_APPLICATION, kApplication);
+    auto found = find_objects(session, match);
+    if (!found.ok()) return found.error();
+    // One value per label, picked as read_data_object picks among the leftovers of a torn write.
+    std::map<std::string, std::string> by_label;
+    bool vanished = false;
+    for (CK_OBJECT_HANDLE object : *found) {
+      auto label = get_bytes(session, object, CKA_LABEL);
+      auto value = label.ok() ? get_bytes(session, object, CKA_VALUE) : Result<std::string>(label.error());
+      if (!value.ok() && value.error().code == Code::kNotFound) {
+        vanished = true;
+        break;
+      }
+      if (!value.ok()) return value.error();
+      if (label->compare(0, prefix.size(), prefix) != 0) continue;
+      auto [it, inserted] = by_label.emplace(std::move(*label), *value);
+      if (!inserted && *value > it->second) it->second = std::move(*value);
+    }
+    if (!vanished) return std::vector<std::pair<std::string, std::string>>(by_label.begin(), by_label.end());
   }
-  return std::vector<std::pair<std::string, std::string>>(by_label.begin(), by_label.end());
+  return make_error(Code::kHsmUnavailable, "the token's data objects kept changing while listed");
 }
 
 Status destroy_data_objects(SessionRef& session, std::string_view label) {

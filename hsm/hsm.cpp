@@ -28,6 +28,8 @@ namespace signet::hsm {
 namespace {
 
 constexpr std::size_t kMaxPoolSessions = 4096;
+// How long a connection must stay up before a new fault starts the backoff from its shortest wait.
+constexpr std::chrono::seconds kHealthyFor{30};
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -76,7 +78,11 @@ class P11Hsm final : public Hsm {
   }
 
   Result<KeyInfo> generate_key(SignScheme scheme, unsigned rsa_bits, std::string_view id) override {
-    return in_connection<KeyInfo>([&](Connection& c, SessionRef& s) -> Result<KeyInfo> {
+    // Not retried in a fresh session: a session lost after C_GenerateKeyPair succeeded would
+    // make a second pair with the same CKA_ID. The caller's next attempt starts over (the
+    // ring's repair removes an interrupted generation by its intent).
+    std::lock_guard writing(write_mutex_);
+    return in_connection<KeyInfo>(kOnce, [&](Connection& c, SessionRef& s) -> Result<KeyInfo> {
       if (Status in = require_login(s); !in.ok()) return in.error();
       auto key = generate_key_pair(s, scheme, rsa_bits, id);
       if (key.ok()) key->ref.generation = c.generation;
@@ -118,8 +124,10 @@ class P11Hsm final : public Hsm {
       });
       if (length.ok()) {
         last_signature_ms_.store(wall_ms(), std::memory_order_relaxed);
-        if (!signed_since_recovery_.load(std::memory_order_relaxed)) {
-          signed_since_recovery_.store(true, std::memory_order_relaxed);
+        // The generation it was made in: a signature finishing on a replaced connection does
+        // not vouch for the new one.
+        if (signed_generation_.load(std::memory_order_relaxed) != connection->generation) {
+          signed_generation_.store(connection->generation, std::memory_order_relaxed);
         }
         return length;
       }
@@ -134,6 +142,10 @@ class P11Hsm final : public Hsm {
   }
 
   Status write_data(std::string_view label, std::string_view value) override {
+    // One object-creating write at a time in this process: on a full token a rewrite destroys
+    // the old object before it creates the new one, and no other create of ours may take the
+    // room in between.
+    std::lock_guard writing(write_mutex_);
     return viewed<Ok>([&](Connection&, SessionRef& s) { return write_data_object(s, label, value); });
   }
 
@@ -177,7 +189,8 @@ class P11Hsm final : public Hsm {
     report.generation = connection ? connection->generation : generation_.load();
     report.faults = faults_.load(std::memory_order_relaxed);
     report.last_signature_ms = last_signature_ms_.load(std::memory_order_relaxed);
-    report.signed_since_recovery = signed_since_recovery_.load(std::memory_order_relaxed);
+    report.signed_since_recovery =
+        connection && signed_generation_.load(std::memory_order_relaxed) == connection->generation;
     return report;
   }
 
@@ -191,8 +204,11 @@ class P11Hsm final : public Hsm {
  private:
   // Runs op in a pooled session of `connection`; notes a fault that loses the connection, and
   // answers which fault the operation met. A lost session is reopened and op run once more.
+  enum Retry { kOnce, kAgainInAFreshSession };
+
   template <class T, class Op>
-  Result<T> in_session(const std::shared_ptr<Connection>& connection, Fault& fault, Op&& op) {
+  Result<T> in_session(const std::shared_ptr<Connection>& connection, Fault& fault, Op&& op,
+                       Retry retry = kAgainInAFreshSession) {
     CK_RV open_failure = CKR_OK;
     auto lease = connection->pool->acquire(&open_failure);
     if (!lease.ok()) {
@@ -206,7 +222,7 @@ class P11Hsm final : public Hsm {
       if (session.discard || session.lost != CKR_OK) lease->drop();
       if (result.ok()) return result;
       fault = classify(session.fault);
-      if (session.lost == CKR_OK || attempt == 1) {
+      if (session.lost == CKR_OK || attempt == 1 || retry == kOnce) {
         note_fault(connection, fault, result.error().message);
         return fail_fast(result.error(), fault);
       }
@@ -220,18 +236,18 @@ class P11Hsm final : public Hsm {
 
   // An operation in the current connection, or kHsmUnavailable at once while recovering.
   template <class T, class Op>
-  Result<T> in_connection(Op&& op) {
+  Result<T> in_connection(Retry retry, Op&& op) {
     auto connection = connection_.load(std::memory_order_acquire);
     if (!connection) return unavailable();
     Fault fault = Fault::kNone;
-    return in_session<T>(connection, fault, [&](SessionRef& s) { return op(*connection, s); });
+    return in_session<T>(connection, fault, [&](SessionRef& s) { return op(*connection, s); }, retry);
   }
 
   // A view of the token (or a change that relies on one): made only in a session that is logged
   // in before and after it, so that objects hidden by a lost login never read as absent.
   template <class T, class Op>
   Result<T> viewed(Op&& op) {
-    return in_connection<T>([&](Connection& c, SessionRef& s) -> Result<T> {
+    return in_connection<T>(kAgainInAFreshSession, [&](Connection& c, SessionRef& s) -> Result<T> {
       if (Status in = require_login(s); !in.ok()) return in.error();
       Result<T> result = op(c, s);
       if (!result.ok()) return result;
@@ -277,8 +293,12 @@ class P11Hsm final : public Hsm {
       state_ = Health::kRecovering;
       reason_ = what;
       recovery_due_ = true;
-      failed_attempts_ = 0;
-      next_attempt_ = std::chrono::steady_clock::now();
+      // A token that fails again soon after a reconnection is not hammered: the waits go on
+      // growing from where the last recovery left them.
+      const auto now = std::chrono::steady_clock::now();
+      fault_streak_ = now - recovered_at_ < kHealthyFor ? fault_streak_ + 1 : 1;
+      failed_attempts_ = fault_streak_;
+      next_attempt_ = now;
     }
     log::warn("hsm_connection_lost", {{"token", label_}, {"fault", fault_name(fault)}, {"detail", what}});
     wakeup_.notify_all();
@@ -306,8 +326,8 @@ class P11Hsm final : public Hsm {
         reason_.clear();
         recovery_due_ = false;
         failed_attempts_ = 0;
+        recovered_at_ = std::chrono::steady_clock::now();
         ++recoveries_;
-        signed_since_recovery_.store(false, std::memory_order_relaxed);
         lock.unlock();
         old.reset();  // closes the lost sessions (the token may still know some of them)
         log::info("hsm_recovered", {{"token", label_}, {"generation", std::to_string(generation_.load())}});
@@ -355,8 +375,9 @@ class P11Hsm final : public Hsm {
   std::atomic<std::uint64_t> generation_{1};
   std::atomic<std::uint64_t> faults_{0};
   std::atomic<std::int64_t> last_signature_ms_{0};
-  std::atomic<bool> signed_since_recovery_{false};
+  std::atomic<std::uint64_t> signed_generation_{0};  // of the last good signature
 
+  std::mutex write_mutex_;  // see write_data
   std::mutex listener_mutex_;
   std::function<void()> on_recovered_;  // guarded by listener_mutex_
 
@@ -365,6 +386,8 @@ class P11Hsm final : public Hsm {
   bool stop_ = false;
   bool recovery_due_ = false;
   unsigned failed_attempts_ = 0;
+  unsigned fault_streak_ = 0;  // connections lost in a row, each soon after the last recovery
+  std::chrono::steady_clock::time_point recovered_at_{};
   std::chrono::steady_clock::time_point next_attempt_ = std::chrono::steady_clock::now();
   Health state_ = Health::kReady;
   std::string reason_;

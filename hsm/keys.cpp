@@ -122,20 +122,29 @@ Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDL
 }
 
 Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session) {
-  Template match;
-  match.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_bool(CKA_TOKEN, true);
-  auto private_keys = find_objects(session, match);
-  if (!private_keys.ok()) return private_keys.error();
-  std::vector<KeyInfo> keys;
-  for (CK_OBJECT_HANDLE handle : *private_keys) {
-    auto key = describe_key(session, handle);
-    if (!key.ok() && key.error().code == Code::kNotFound) continue;  // destroyed meanwhile
-    if (!key.ok()) return key.error();
-    if (key->has_value()) keys.push_back(std::move(**key));
+  // A key pair destroyed between the search and its reading (a replica retiring a key) is
+  // searched again rather than left out: a listing must be complete (hsm.h).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Template match;
+    match.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_bool(CKA_TOKEN, true);
+    auto private_keys = find_objects(session, match);
+    if (!private_keys.ok()) return private_keys.error();
+    std::vector<KeyInfo> keys;
+    bool vanished = false;
+    for (CK_OBJECT_HANDLE handle : *private_keys) {
+      auto key = describe_key(session, handle);
+      if (!key.ok() && key.error().code == Code::kNotFound) {
+        vanished = true;
+        break;
+      }
+      if (!key.ok()) return key.error();
+      if (key->has_value()) keys.push_back(std::move(**key));
+    }
+    if (vanished) continue;
+    std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) { return a.id < b.id; });
+    return keys;
   }
-  std::sort(keys.begin(), keys.end(),
-            [](const KeyInfo& a, const KeyInfo& b) { return a.id < b.id; });
-  return keys;
+  return make_error(Code::kHsmUnavailable, "the token's keys kept changing while listed");
 }
 
 Result<CK_OBJECT_HANDLE> find_private_key(SessionRef& session, std::string_view id) {

@@ -90,6 +90,8 @@ Result<std::vector<CK_OBJECT_HANDLE>> find_objects(SessionRef& session, Template
   }
   // Always end the search: a session left searching cannot search again.
   CK_RV final_rv = session.api.C_FindObjectsFinal(session.handle);
+  // A search that may still be open would make every later search in the session fail.
+  if (final_rv != CKR_OK) session.discard = true;
   if (rv != CKR_OK) return session.fail("C_FindObjects", rv);
   if (final_rv != CKR_OK) return session.fail("C_FindObjectsFinal", final_rv);
   return found;

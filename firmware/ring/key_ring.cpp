@@ -256,6 +256,23 @@ Status KeyRing::publish_locked(const RingRecord& record) {
   return ok_status();
 }
 
+// A replica keeps its id across restarts (main.cpp), so its usage record may already hold
+// reservations from before: they are carried on, never overwritten by an empty record.
+Status KeyRing::load_own_usage_locked() {
+  if (usage_loaded_) return ok_status();
+  auto text = hsm_.read_data(usage_label());
+  if (text.ok()) {
+    auto earlier = decode_usage(*text);
+    if (!earlier.ok()) return earlier.error();
+    usage_.serial = earlier->serial;
+    usage_.keys = std::move(earlier->keys);
+  } else if (text.error().code != Code::kNotFound) {
+    return text.error();
+  }
+  usage_loaded_ = true;
+  return ok_status();
+}
+
 Status KeyRing::reserve(const RingKey& key, std::int64_t exp, std::int64_t ttl) {
   KeyCounters& c = *key.counters;
   const std::uint64_t count = c.signed_count.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -263,9 +280,14 @@ Status KeyRing::reserve(const RingKey& key, std::int64_t exp, std::int64_t ttl) 
     return ok_status();
   }
   std::lock_guard lock(usage_mutex_);
+  if (Status loaded = load_own_usage_locked(); !loaded.ok()) return loaded;
   KeyUsage& usage = usage_.keys[key.entry.kid];
   if (exp <= usage.latest_exp && count <= usage.tokens) return ok_status();  // another thread reserved it
   UsageRecord updated = usage_;
+  // Only published keys need their reservations kept: the record stays small however many
+  // keys this replica has signed with over its life.
+  const auto shown = snapshot();
+  std::erase_if(updated.keys, [&](const auto& k) { return k.first != key.entry.kid && !shown->find(k.first); });
   KeyUsage& reserved = updated.keys[key.entry.kid];
   reserved.latest_exp = std::max(reserved.latest_exp, exp + std::clamp<std::int64_t>(ttl / 4, 1, 300));
   reserved.tokens = std::max(reserved.tokens, count + options_.reserve_tokens);

@@ -135,8 +135,11 @@ class KeyRing {
   std::uint64_t token_keys_generation_ = 0;         // the login generation they were read in
   std::map<std::string, std::shared_ptr<KeyCounters>> counters_;  // by kid
 
-  std::mutex usage_mutex_;  // guards usage_
+  Status load_own_usage_locked();
+
+  std::mutex usage_mutex_;  // guards usage_ and usage_loaded_
   UsageRecord usage_;
+  bool usage_loaded_ = false;
   std::function<void()> on_reservation_;
 };
 

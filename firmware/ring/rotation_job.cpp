@@ -136,14 +136,16 @@ Status RotationJob::request_revocation(const std::string& kid) {
 Status RotationJob::tick() {
   auto read = ring_.refresh();
   if (!read.ok()) return read.error();
+  // The probe whatever the lease and the lifecycle steps answer: a full token that fails every
+  // step must not keep /readyz at 503 while tokens can be signed.
   auto holding = lease_.hold(wall_ms());
-  if (!holding.ok()) return holding.error();
-  if (*holding) {
+  Status led = holding.ok() ? ok_status() : Status(holding.error());
+  if (holding.ok() && *holding) {
     RingRecord record = read->damaged ? salvage(*read) : std::move(read->record);
-    if (auto led = lead(record, now_()); !led.ok()) return led;
+    led = lead(record, now_());
   }
   probe_signature();
-  return ok_status();
+  return led;
 }
 
 // Readiness means a signature works (docs/API.md, /readyz): after a start or a reconnection,

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -70,7 +71,13 @@ CK_RV dispatch(Forward&& forward, OnFault&& on_fault) noexcept {
   }
   std::optional<CK_RV> answer;
   if (std::optional<CK_RV> fault = rules->fault_for(F)) answer = on_fault(*fault);
-  CK_RV rv = answer ? *answer : forward(module->real);
+  CK_RV rv = CKR_OK;
+  if (answer) {
+    rv = *answer;
+  } else {
+    std::shared_lock in_flight(module->reboot.in_flight());
+    rv = forward(module->real);
+  }
   module->trace.record(F, rv);
   return rv;
 }

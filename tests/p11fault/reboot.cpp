@@ -12,6 +12,7 @@ void RebootSimulator::before_call(const Rules& rules, CK_FUNCTION_LIST& real) no
   std::lock_guard lock(mutex_);
   if (generation <= acted_.load(std::memory_order_relaxed)) return;  // another thread did it
   try {
+    std::unique_lock no_calls(in_flight_);
     close_every_session(real);
   } catch (...) {  // out of memory for the slot list: the reboot is lost, not the call
   }
