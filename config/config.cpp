@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/hex.h"
 #include "base/strict_json.h"
 
 namespace signet::config {
@@ -118,23 +119,6 @@ class ObjectReader {
 std::string resolve(const std::filesystem::path& base, const std::string& p) {
   const std::filesystem::path path(p);
   return path.is_absolute() ? p : (base / path).lexically_normal().string();
-}
-
-std::optional<std::string> hex_to_bytes(std::string_view hex) {
-  if (hex.size() % 2) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int byte = 0;
-    for (std::size_t j = i; j < i + 2; ++j) {
-      const char c = hex[j];
-      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (v < 0) return std::nullopt;
-      byte = byte * 16 + v;
-    }
-    out.push_back(static_cast<char>(byte));
-  }
-  return out;
 }
 
 void read_listen(ObjectReader& top, Config& config) {
@@ -260,7 +244,7 @@ Client read_client(const Json& value, std::size_t index, const Config& config) {
   Client c;
   c.id = r.required_string("id");
   if (auto hash_hex = r.string("api_key_sha256")) {
-    auto hash = hash_hex->size() == 64 ? hex_to_bytes(*hash_hex) : std::nullopt;
+    auto hash = hash_hex->size() == 64 ? hex::decode(*hash_hex) : std::nullopt;
     if (!hash) throw FieldError{r.field("api_key_sha256"), "must be 64 hex digits (signetctl hash-secret)"};
     c.api_key_sha256 = *hash;
   }

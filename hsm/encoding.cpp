@@ -56,15 +56,4 @@ std::string strip_leading_zeros(std::string_view bytes) {
   return std::string(bytes.substr(first));
 }
 
-std::string lowercase_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    hex.push_back(kDigits[c >> 4]);
-    hex.push_back(kDigits[c & 0x0f]);
-  }
-  return hex;
-}
-
 }  // namespace signet::hsm

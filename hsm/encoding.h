@@ -1,6 +1,6 @@
 // The few DER and byte encodings the PKCS#11 key attributes use: curve identifiers for
-// CKA_EC_PARAMS, the OCTET STRING around CKA_EC_POINT, the width of an ECDSA signature, and
-// the hex of a key id.
+// CKA_EC_PARAMS, the OCTET STRING around CKA_EC_POINT and the width of an ECDSA signature.
+// (The hex of a key id is base/hex.h.)
 #pragma once
 
 #include <cstddef>
@@ -29,7 +29,5 @@ Result<std::string> ecdsa_p256_fixed_width(std::string_view raw);
 
 // Unsigned big-endian bytes without leading zero bytes (at least one byte is kept).
 std::string strip_leading_zeros(std::string_view bytes);
-
-std::string lowercase_hex(std::string_view bytes);
 
 }  // namespace signet::hsm

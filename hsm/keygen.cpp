@@ -2,6 +2,7 @@
 // the token vouches for the result (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE).
 #include <openssl/rand.h>
 
+#include "base/hex.h"
 #include "hsm/encoding.h"
 #include "hsm/operations.h"
 
@@ -125,7 +126,7 @@ Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsign
     }
     id.assign(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
   }
-  std::string label = std::string(kKeyLabelPrefix) + lowercase_hex(id);
+  std::string label = std::string(kKeyLabelPrefix) + hex::encode(id);
 
   Pair pair;
   CK_RV rv = CKR_OK;

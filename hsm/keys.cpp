@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/hex.h"
 #include "hsm/encoding.h"
 #include "hsm/operations.h"
 
@@ -151,20 +152,20 @@ Result<CK_OBJECT_HANDLE> find_private_key(SessionRef& session, std::string_view 
   Template match;
   match.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY)
       .add_bytes(CKA_ID, id)
-      .add_bytes(CKA_LABEL, std::string(kKeyLabelPrefix) + lowercase_hex(id));
+      .add_bytes(CKA_LABEL, std::string(kKeyLabelPrefix) + hex::encode(id));
   auto found = find_objects(session, match);
   if (!found.ok()) return found.error();
   if (found->empty()) {
     // Not kNotFound: the caller held a reference to it, so it is this token's trouble (a key
     // destroyed behind our back), which the ring notices at its next refresh.
-    return make_error(Code::kHsmUnavailable, "the token has no key " + lowercase_hex(id));
+    return make_error(Code::kHsmUnavailable, "the token has no key " + hex::encode(id));
   }
   return *std::min_element(found->begin(), found->end());
 }
 
 Status destroy_key_pair(SessionRef& session, std::string_view id) {
   if (id.empty()) return make_error(Code::kInvalidArgument, "a key id cannot be empty");
-  std::string label = std::string(kKeyLabelPrefix) + lowercase_hex(id);
+  std::string label = std::string(kKeyLabelPrefix) + hex::encode(id);
   // The private half first: if we stop half-way, what is left is a harmless public key,
   // which the next destroy_key of this id removes.
   for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/secret.h"
 #include "http/api.h"
@@ -20,13 +21,6 @@ Response oauth_error(unsigned status, std::string_view error, std::string_view d
   return r;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded decoding of one name or value.
 std::optional<std::string> form_decode(std::string_view text) {
   std::string out;
@@ -35,7 +29,7 @@ std::optional<std::string> form_decode(std::string_view text) {
       out.push_back(' ');
     } else if (text[i] == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_digit(text[i + 1]), lo = hex_digit(text[i + 2]);
+      const int hi = hex::digit_value(text[i + 1]), lo = hex::digit_value(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include "base/catch_all.h"
+
 namespace signet::http {
 namespace {
 
@@ -13,7 +15,7 @@ constexpr std::chrono::milliseconds kTick{250};
 ConnectionDeadlines::ConnectionDeadlines(std::chrono::seconds request_timeout, std::chrono::seconds idle_timeout,
                                          std::atomic<std::uint64_t>& expired)
     : request_ms_(request_timeout.count() * 1000), idle_ms_(idle_timeout.count() * 1000), expired_(expired),
-      reaper_([this] { reap(); }) {}
+      reaper_([this] { run_reaper(); }) {}
 
 ConnectionDeadlines::~ConnectionDeadlines() {
   {
@@ -46,6 +48,21 @@ void ConnectionDeadlines::closed(Entry& entry) {
   if (entry.next) entry.next->prev = entry.prev;
   entry.prev = entry.next = nullptr;
   entry.fd = -1;
+}
+
+// The thread's entry. reap() keeps no state across its iterations but the registry, which is
+// consistent whenever the mutex is free, so after an exception (logged) it simply starts again:
+// a reaper that stopped would let slow clients hold their connections for good.
+void ConnectionDeadlines::run_reaper() {
+  for (;;) {
+    try {
+      reap();
+      return;
+    } catch (...) {
+      log_exception("connection_deadlines_reaper");
+    }
+    std::this_thread::sleep_for(kTick);
+  }
 }
 
 void ConnectionDeadlines::reap() {

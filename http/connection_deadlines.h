@@ -48,6 +48,7 @@ class ConnectionDeadlines {
 
  private:
   static std::int64_t now_ms();
+  void run_reaper();
   void reap();
 
   const std::int64_t request_ms_;

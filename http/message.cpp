@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
 #include "base/log.h"
 
 namespace signet::http {
@@ -13,13 +14,7 @@ namespace {
 std::string correlation_id() {
   unsigned char bytes[8];
   RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kDigits[b >> 4]);
-    id.push_back(kDigits[b & 15]);
-  }
-  return id;
+  return hex::encode(bytes, sizeof bytes);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/catch_all.h"
+
 namespace signet::http {
 
 void RouteStats::count(std::size_t route, unsigned status) {
@@ -56,6 +58,17 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
 
 }  // namespace
 
+Response Router::call(const Route& route, std::size_t index, const Request& request) const {
+  try {
+    return route.handler(request);
+  } catch (...) {
+    // A handler that throws is a bug: the client gets the 500 with a correlation id that the
+    // log line of error_response() also holds, and the server goes on.
+    const std::string what = exception_text();
+    return error_response(make_error(Code::kInternal, "the handler of " + names_[index] + " threw: " + what));
+  }
+}
+
 Response Router::dispatch(const Request& request) const {
   std::string allow;
   std::size_t path_route = RouteStats::kMaxRoutes;
@@ -67,7 +80,7 @@ Response Router::dispatch(const Request& request) const {
     if (route.method == request.method) {
       Request routed = request;
       routed.path_param = param;
-      Response response = route.handler(routed);
+      Response response = call(route, i, routed);
       stats_->count(i, response.status);
       return response;
     }

@@ -36,6 +36,8 @@ class Router {
  public:
   Router() : stats_(std::make_shared<RouteStats>()), connections_(std::make_shared<ConnectionStats>()) {}
   void add(std::string method, std::string path, Handler handler);
+  // The answer of the route that matches, or 404/405. A handler that throws answers 500
+  // internal_error with a correlation id, logged with what it threw.
   Response dispatch(const Request& request) const;
 
   // Prometheus lines for the requests answered so far ("signet_http_requests_total") and the
@@ -51,6 +53,7 @@ class Router {
     std::string path;
     Handler handler;
   };
+  Response call(const Route& route, std::size_t index, const Request& request) const;
   std::vector<Route> routes_;
   std::vector<std::string> names_;  // "METHOD path", by route index
   std::shared_ptr<RouteStats> stats_;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/catch_all.h"
 #include "base/log.h"
 #include "http/client_trust.h"
 #include "http/connection_deadlines.h"
@@ -79,20 +80,27 @@ ConnectionState* connection_state(MHD_Connection* connection) {
   return info ? static_cast<ConnectionState*>(info->socket_context) : nullptr;
 }
 
-void on_connection(void* cls, MHD_Connection* connection, void** socket_context, MHD_ConnectionNotificationCode code) {
+// libmicrohttpd's callbacks are C: each one ends in a catch-all, since no exception may unwind
+// through libmicrohttpd.
+void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
+                   MHD_ConnectionNotificationCode code) noexcept try {
   auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    auto* state = new ConnectionState;
+    auto state = std::make_unique<ConnectionState>();
     const MHD_ConnectionInfo* fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     impl->deadlines->opened(state->deadline, fd ? fd->connect_fd : -1);
     impl->stats->open.fetch_add(1, std::memory_order_relaxed);
-    *socket_context = state;
+    *socket_context = state.release();
   } else if (auto* state = static_cast<ConnectionState*>(*socket_context)) {
     impl->deadlines->closed(state->deadline);  // before libmicrohttpd closes the socket
     impl->stats->open.fetch_sub(1, std::memory_order_relaxed);
-    delete state;
+    delete state;  // only once closed() returned: the reaper may no longer see it
     *socket_context = nullptr;
   }
+} catch (...) {
+  // A connection without state has no deadline (requests then skip theirs); one whose close
+  // failed keeps its state, leaked, rather than leave the reaper a dangling entry.
+  log_exception("http_connection_notify");
 }
 
 // The client certificate's subject, when it verifies against the current client CA.
@@ -180,10 +188,8 @@ bool expects_continue(MHD_Connection* connection) {
   return expect && strcasecmp(expect, "100-continue") == 0;
 }
 
-MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                      const char* /*version*/, const char* upload_data, std::size_t* upload_data_size,
-                      void** request_state) {
-  auto* impl = static_cast<Server::Impl*>(cls);
+MHD_Result handle_request(Server::Impl* impl, MHD_Connection* connection, const char* url, const char* method,
+                          const char* upload_data, std::size_t* upload_data_size, void** request_state) {
   auto* pending = static_cast<PendingRequest*>(*request_state);
   if (!pending) {
     // First call: headers only.
@@ -225,16 +231,40 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   return send(connection, impl->router->dispatch(request));
 }
 
-void on_completed(void* cls, MHD_Connection* /*connection*/, void** request_state, MHD_RequestTerminationCode /*code*/) {
+// The Router already turns a handler's exception into a 500; this catches the rest (the
+// server's own code, the allocation of an answer) and answers the same 500 when it still can.
+// When even that fails, MHD_NO makes libmicrohttpd close the connection.
+MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                      const char* /*version*/, const char* upload_data, std::size_t* upload_data_size,
+                      void** request_state) noexcept {
+  try {
+    return handle_request(static_cast<Server::Impl*>(cls), connection, url, method, upload_data, upload_data_size,
+                          request_state);
+  } catch (...) {
+    try {
+      *upload_data_size = 0;
+      const std::string what = exception_text();
+      return send(connection, error_response(make_error(Code::kInternal, "the HTTP server threw: " + what)));
+    } catch (...) {
+      log_exception("http_request");
+      return MHD_NO;
+    }
+  }
+}
+
+void on_completed(void* cls, MHD_Connection* /*connection*/, void** request_state,
+                  MHD_RequestTerminationCode /*code*/) noexcept try {
   auto* pending = static_cast<PendingRequest*>(*request_state);
-  if (pending && pending->state) static_cast<Server::Impl*>(cls)->deadlines->answered(pending->state->deadline);
-  delete pending;
   *request_state = nullptr;
+  std::unique_ptr<PendingRequest> owned(pending);
+  if (pending && pending->state) static_cast<Server::Impl*>(cls)->deadlines->answered(pending->state->deadline);
+} catch (...) {
+  log_exception("http_request_completed");
 }
 
 // libmicrohttpd's messages, as log lines. A refused connection is counted, not logged each
 // time: a flood of connections must not become a flood of lines.
-void on_log(void* cls, const char* format, va_list args) {
+void on_log(void* cls, const char* format, va_list args) noexcept try {
   auto* impl = static_cast<Server::Impl*>(cls);
   if (std::strncmp(format, "Server reached connection limit", 31) == 0) {
     const auto refused = impl->stats->refused.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -252,6 +282,8 @@ void on_log(void* cls, const char* format, va_list args) {
   std::size_t n = std::strlen(text);
   while (n && text[n - 1] == '\n') text[--n] = '\0';
   log::warn("http", {{"detail", text}});
+} catch (...) {
+  log_exception("http_log");
 }
 
 Result<sockaddr_storage> bind_address(const std::string& address, std::uint16_t port, socklen_t* length) {

@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "base/catch_all.h"
+
 namespace signet::http {
 namespace {
 
@@ -68,7 +70,7 @@ std::vector<std::unique_ptr<TlsIdentity>>& retained() {
 
 int TlsIdentity::answer_pin(void* userdata, int attempt, const char* /*token_url*/,
                           const char* /*token_label*/, unsigned int flags, char* pin,
-                          size_t pin_max) {
+                          size_t pin_max) noexcept try {
   auto* once = static_cast<PinOnce*>(userdata);
   // Any second request means the first PIN was wrong or the login was lost: never try again.
   if (++once->requests > 1 || attempt != 0 || (flags & GNUTLS_PIN_WRONG) != 0) return -1;
@@ -76,6 +78,9 @@ int TlsIdentity::answer_pin(void* userdata, int attempt, const char* /*token_url
   std::memcpy(pin, once->pin.data(), once->pin.size());
   pin[once->pin.size()] = '\0';
   return 0;
+} catch (...) {  // a GnuTLS callback: nothing may unwind through it; no PIN is given
+  log_exception("tls_pin_callback");
+  return -1;
 }
 
 Result<std::unique_ptr<TlsIdentity>> TlsIdentity::from_pem(const std::string& cert_chain_pem,
@@ -167,7 +172,7 @@ int TlsIdentity::certificate_callback(gnutls_session_t session,
                                     const gnutls_datum_t* /*req_ca_dn*/, int /*nreqs*/,
                                     const gnutls_pk_algorithm_t* /*pk_algos*/,
                                     int /*pk_algos_length*/, gnutls_pcert_st** pcert,
-                                    unsigned int* pcert_length, gnutls_privkey_t* privkey) {
+                                    unsigned int* pcert_length, gnutls_privkey_t* privkey) noexcept try {
   TlsIdentity* identity = g_served.load(std::memory_order_acquire);
   if (identity == nullptr) return -1;
   // Name no CA when asking for a client certificate: libmicrohttpd would name the client CA
@@ -179,6 +184,9 @@ int TlsIdentity::certificate_callback(gnutls_session_t session,
   *pcert_length = identity->pcert_count();
   *privkey = identity->privkey();
   return 0;
+} catch (...) {  // a C callback (libmicrohttpd, GnuTLS): the handshake fails, the server goes on
+  log_exception("tls_certificate_callback");
+  return -1;
 }
 
 }  // namespace signet::http

@@ -86,11 +86,11 @@ class TlsIdentity {
   static bool serving();
 
   // For MHD_OPTION_HTTPS_CERT_CALLBACK. Answers the served identity, or -1 (the handshake
-  // fails) when none is served.
+  // fails) when none is served or anything throws (logged).
   static int certificate_callback(gnutls_session_t session, const gnutls_datum_t* req_ca_dn,
                                   int nreqs, const gnutls_pk_algorithm_t* pk_algos,
                                   int pk_algos_length, gnutls_pcert_st** pcert,
-                                  unsigned int* pcert_length, gnutls_privkey_t* privkey);
+                                  unsigned int* pcert_length, gnutls_privkey_t* privkey) noexcept;
 
  private:
   // The PIN callback's state: it must outlive from_token(), since GnuTLS may ask again at
@@ -100,7 +100,7 @@ class TlsIdentity {
     std::atomic<unsigned> requests{0};  // handshakes may ask from several threads
   };
   static int answer_pin(void* userdata, int attempt, const char* token_url,
-                        const char* token_label, unsigned int flags, char* pin, size_t pin_max);
+                        const char* token_label, unsigned int flags, char* pin, size_t pin_max) noexcept;
 
   TlsIdentity() = default;
   // Reads the chain and proves that privkey_ signs for its leaf; `key_name` names the key in

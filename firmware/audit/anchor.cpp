@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/hex.h"
 #include "firmware/audit/line.h"
 
 namespace signet::audit {
@@ -24,7 +25,7 @@ std::optional<Head> Head::decode(std::string_view text) {
   };
   if (!number(text.substr(0, 10), head.epoch) || !number(text.substr(11, 20), head.lines)) return std::nullopt;
   head.sha256 = std::string(text.substr(32));
-  if (head.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
+  if (!hex::is_lowercase(head.sha256)) return std::nullopt;
   return head;
 }
 

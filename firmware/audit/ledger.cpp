@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/catch_all.h"
 #include "base/log.h"
 #include "firmware/audit/line.h"
 
@@ -289,7 +290,7 @@ void Ledger::run_writer() {
     std::deque<Pending*> batch;
     batch.swap(queue_);
     lock.unlock();
-    const Status status = commit(batch);
+    const Status status = commit_guarded(batch);
     lock.lock();
     // After done is set the appender may return and free its Pending: touch it no more.
     for (Pending* pending : batch) {
@@ -297,6 +298,23 @@ void Ledger::run_writer() {
       pending->done = true;
     }
     done_.notify_all();
+  }
+}
+
+// The writer thread's catch-all. What throws in commit() (an allocation, the anchor) throws
+// before the chain's state moves on, or once the lines are durable and the state names them:
+// so the batch is refused like a failed write, the next commit first cuts the file back to
+// the last whole line and anchors the head again, and the chain stays whole. The writer goes
+// on: were it to stop, every append() would wait for good.
+Status Ledger::commit_guarded(const std::deque<Pending*>& batch) {
+  try {
+    return commit(batch);
+  } catch (...) {
+    log_exception("audit_ledger_writer");
+    truncate_needed_ = true;
+    head_behind_ = anchor_ != nullptr;
+    healthy_.store(false);
+    return make_error(Code::kInternal, "the audit ledger's writer failed (see the log)");
   }
 }
 

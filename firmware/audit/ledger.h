@@ -124,6 +124,7 @@ class Ledger {
   Ledger(Opened opened, std::string path, std::size_t max_queued, Anchor* anchor, std::uint64_t epoch);
   void run_writer();
   Status commit(const std::deque<Pending*>& batch);
+  Status commit_guarded(const std::deque<Pending*>& batch);  // commit(), exceptions refused
   Status anchor_head();  // writes the head the chain has reached to anchor_, if any
 
   const int fd_;

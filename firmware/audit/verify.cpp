@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/hex.h"
 #include "base/strict_json.h"
 #include "firmware/audit/ledger.h"
 #include "firmware/audit/line.h"
@@ -17,14 +18,7 @@ std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
+  return hex::encode(digest, length);
 }
 
 std::optional<ChainFields> parse_line(std::string_view line) {
@@ -45,7 +39,7 @@ std::optional<ChainFields> parse_line(std::string_view line) {
   }
   const auto& prev_hex = prev->get_ref<const std::string&>();
   if (!known || prev_hex.size() != kChainStart.size() ||
-      prev_hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      !hex::is_lowercase(prev_hex)) {
     return std::nullopt;
   }
   return ChainFields{seq->get<std::uint64_t>(), prev_hex};

@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 
+#include "base/catch_all.h"
 #include "base/log.h"
 #include "firmware/ring/failpoint.h"
 #include "firmware/ring/repair.h"
@@ -80,7 +81,15 @@ void RotationJob::run() {
     if (stop_) break;
     woken_ = false;
     lock.unlock();
-    const Status ticked = tick();
+    // The thread's catch-all. Every step of a tick is ordered so that a crash between any two
+    // leaves a ring the next tick repairs (rotation_job.h), and an exception is no worse: it
+    // counts as a failed tick and the job goes on.
+    Status ticked = ok_status();
+    try {
+      ticked = tick();
+    } catch (...) {
+      ticked = make_error(Code::kInternal, "the rotation step threw: " + exception_text());
+    }
     if (!ticked.ok()) log::warn("rotation_tick_failed", {{"detail", ticked.error().message}});
     lock.lock();
     if (!ticked.ok()) {

@@ -23,12 +23,16 @@ struct Sink {
   std::size_t max_body;
 };
 
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+// libcurl's callbacks are C: an exception (no memory for the body) aborts the transfer instead
+// of unwinding through libcurl.
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept try {
   auto* sink = static_cast<Sink*>(user);
   const std::size_t n = size * count;
   if (sink->response->body.size() + n > sink->max_body) return 0;  // aborts the transfer
   sink->response->body.append(data, n);
   return n;
+} catch (...) {
+  return 0;
 }
 
 std::string_view trim(std::string_view s) {
@@ -48,13 +52,15 @@ bool name_is(std::string_view line, std::string_view name) {
   return true;
 }
 
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept try {
   auto* response = static_cast<HttpsResponse*>(user);
   const std::size_t n = size * count;
   const std::string_view line(data, n);
   if (name_is(line, "etag")) response->etag = trim(line.substr(5));
   if (name_is(line, "cache-control")) response->cache_control = trim(line.substr(14));
   return n;
+} catch (...) {
+  return 0;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "firmware/audit/anchor.h"
 #include "firmware/audit/ledger.h"
@@ -26,6 +27,7 @@ class MemoryAnchor final : public Anchor {
   Result<std::optional<Head>> read() override { return head; }
   Status write(const Head& h) override {
     if (fail_writes) return make_error(Code::kHsmUnavailable, "the token is away");
+    if (throw_writes) throw std::runtime_error("the anchor threw");
     ++writes;
     head = h;
     return ok_status();
@@ -34,6 +36,7 @@ class MemoryAnchor final : public Anchor {
 
   std::optional<Head> head;
   bool fail_writes = false;
+  bool throw_writes = false;
   int writes = 0;
 };
 
@@ -153,6 +156,30 @@ TEST(Anchor, AFailedHeadWriteWithholdsTheAnswerAndIsCaughtUp) {
   anchor.head = Head{anchor.head->epoch, 2, sha256_hex(read_lines(path)[1])};
   append(path, anchor, 5, 1);
   EXPECT_EQ(anchor.head->lines, 4u);
+}
+
+// The writer thread's catch-all: an exception in a commit refuses that batch as a failed write
+// would, and the writer goes on with the chain whole.
+TEST(Anchor, AnExceptionInTheWriterRefusesTheBatchAndTheWriterGoesOn) {
+  TempDir dir;
+  const auto path = dir.file("audit.log");
+  MemoryAnchor anchor;
+  auto ledger = Ledger::open(path, anchor);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_TRUE((*ledger)->append(token_record(1)).ok());
+  anchor.throw_writes = true;
+  const Status refused = (*ledger)->append(token_record(2));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::kInternal);
+  EXPECT_FALSE((*ledger)->healthy());
+  anchor.throw_writes = false;
+  EXPECT_TRUE((*ledger)->append(token_record(3)).ok());
+  EXPECT_TRUE((*ledger)->healthy());
+  EXPECT_EQ(read_lines(path).size(), 3u);
+  EXPECT_EQ(anchor.head->lines, 3u);
+  const auto report = Ledger::verify_file(path, *anchor.head);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok && report->head_checked) << report->reason;
 }
 
 TEST(Anchor, AnOldLedgerIsAnchoredAtItsFirstOpen) {

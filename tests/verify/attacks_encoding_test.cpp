@@ -2,6 +2,7 @@
 // ECDSA signatures, non-canonical base64url, duplicate JSON members, invalid UTF-8 and lone
 // surrogates, size and depth caps, wrong segment counts. Valid signatures over hostile payloads
 // come from software keys made in the test.
+#include "base/hex.h"
 #include "firmware/jose/base64url.h"
 #include "firmware/verify/strict_json.h"
 #include "firmware/verify/verifier.h"
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace signet::verify {
 namespace {
@@ -31,12 +33,10 @@ std::string sig_of(const std::string& token) {
 }
 std::string good_es256() { return es256_key().token(es256_key().header(), testing::good_claims()); }
 
-std::string unhex(const char* hex) {
-  std::string out;
-  for (std::size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex + i, 2), nullptr, 16)));
-  }
-  return out;
+std::string unhex(const char* digits) {
+  auto bytes = hex::decode(digits);
+  if (!bytes) throw std::invalid_argument(std::string("not hex: ") + digits);
+  return *std::move(bytes);
 }
 
 TEST(Signature, GoodTokenAcceptedAsBaseline) {

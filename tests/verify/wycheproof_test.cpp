@@ -3,6 +3,7 @@
 // imported under the relying-party policy; strict mode: `acceptable` vectors are refused too.
 // Through the public verify(), each valid signature is then shown to be refused on any other
 // signing input (the reason is bad_signature: key, alg and format were all accepted).
+#include "base/hex.h"
 #include "firmware/verify/key.h"
 #include "firmware/verify/verifier.h"
 #include "tests/verify/software_key.h"
@@ -11,6 +12,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace signet::verify {
 namespace {
@@ -24,12 +26,11 @@ json load(const std::string& name) {
   return json::parse(text.str());
 }
 
-std::string unhex(const std::string& hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
+// The vectors' bytes; bad hex is a broken vector file, never a case to pass quietly.
+std::string unhex(const std::string& digits) {
+  auto bytes = hex::decode(digits);
+  if (!bytes) throw std::invalid_argument("not hex in the vectors: " + digits);
+  return *std::move(bytes);
 }
 
 // The DER file (and some P1363 groups) have no JWK: build one from the hex coordinates (left-padded to 32 bytes).

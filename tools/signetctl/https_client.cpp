@@ -9,11 +9,13 @@ namespace {
 
 constexpr std::size_t kMaxAnswerBytes = 1 << 20;
 
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
+std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) noexcept try {
   auto* body = static_cast<std::string*>(user);
   if (body->size() + size * count > kMaxAnswerBytes) return 0;  // aborts the transfer
   body->append(data, size * count);
   return size * count;
+} catch (...) {  // a libcurl callback: abort the transfer rather than unwind through C
+  return 0;
 }
 
 }  // namespace

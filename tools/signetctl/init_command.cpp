@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/exit_code.h"
+#include "base/hex.h"
 #include "config/config.h"
 #include "hsm/tls_key.h"
 #include "tools/signetctl/cli.h"
@@ -29,22 +30,15 @@ int fail_with(const Error& error) {
   return exit_code(error.code);
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < size; ++i) out += {kDigits[bytes[i] >> 4], kDigits[bytes[i] & 15]};
-  return out;
-}
-
 // A new API key (32 random bytes in hex, nothing a shell could misread) and its SHA-256 in hex.
 Result<std::pair<SecretString, std::string>> new_api_key() {
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) return make_error(Code::kInternal, "the random generator failed");
-  SecretString key(hex(raw, sizeof raw));
+  SecretString key(hex::encode(raw, sizeof raw));
   OPENSSL_cleanse(raw, sizeof raw);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.view().data()), key.view().size(), digest);
-  return std::make_pair(std::move(key), hex(digest, sizeof digest));
+  return std::make_pair(std::move(key), hex::encode(digest, sizeof digest));
 }
 
 // Writes `text` to path through a temporary file renamed over it: a reader sees the old file or

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
 #include "tools/signetctl/cli.h"
 
 namespace signet::ctl {
@@ -18,16 +19,11 @@ int hash_secret(const Args& args) {
   if (key.empty()) return failure("no API key on stdin");
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  std::string hex;
-  for (unsigned char b : digest) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    hex.push_back(kDigits[b >> 4]);
-    hex.push_back(kDigits[b & 15]);
-  }
+  const std::string digest_hex = hex::encode(digest, sizeof digest);
   if (args.json) {
-    std::printf("%s\n", nlohmann::json{{"api_key_sha256", hex}}.dump().c_str());
+    std::printf("%s\n", nlohmann::json{{"api_key_sha256", digest_hex}}.dump().c_str());
   } else {
-    std::printf("%s\n", hex.c_str());
+    std::printf("%s\n", digest_hex.c_str());
   }
   return 0;
 }
