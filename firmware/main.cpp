@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/exit_code.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config.h"
@@ -90,7 +91,7 @@ std::string replica_id(const config::Config& config) {
   const std::string who = std::string(host) + "|" + config.listen.address + ":" + std::to_string(config.listen.port);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(who.data()), who.size(), digest);
-  return ring::to_hex(std::string_view(reinterpret_cast<const char*>(digest), 8));
+  return hex::encode(digest, 8);
 }
 
 ring::RingOptions ring_options(const config::Config& config) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/hex.h"
 #include "base/log.h"
 #include "firmware/jose/base64url.h"
 #include "firmware/jose/jws.h"
@@ -23,15 +24,6 @@ jose::Alg alg_for(hsm::SignScheme scheme) {
 
 }  // namespace
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 hsm::SignScheme scheme_for(jose::Alg alg) {
   switch (alg) {
@@ -54,7 +46,7 @@ RingKey describe(const hsm::KeyInfo& info) {
   RingKey key;
   key.alg = pub.alg;
   key.ref = info.ref;
-  key.entry.id_hex = to_hex(info.id);
+  key.entry.id_hex = hex::encode(info.id);
   key.entry.kid = jose::thumbprint(pub);
   key.entry.alg = std::string(jose::alg_name(pub.alg));
   key.jwk_json = jose::public_jwk_json(pub, key.entry.kid);
@@ -216,7 +208,7 @@ Status KeyRing::publish_locked(const RingRecord& record) {
     auto listed = hsm_.list_keys();
     if (listed.ok()) {
       token_keys_.clear();
-      for (auto& info : *listed) token_keys_.emplace(to_hex(info.id), std::move(info));
+      for (auto& info : *listed) token_keys_.emplace(hex::encode(info.id), std::move(info));
       token_keys_generation_ = generation;
     } else {
       // Not seen is not gone: publish from the record, sign with the handles we had (the HSM

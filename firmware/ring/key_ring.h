@@ -153,6 +153,5 @@ RingKey describe(const hsm::KeyInfo& info);
 // when the record has no usable JWK for it.
 std::optional<RingKey> describe_from_record(const RecordEntry& entry);
 hsm::SignScheme scheme_for(jose::Alg alg);
-std::string to_hex(std::string_view bytes);
 
 }  // namespace signet::ring

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "base/catch_all.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "firmware/ring/failpoint.h"
 #include "firmware/ring/repair.h"
@@ -23,13 +24,11 @@ std::int64_t wall_ms() {
       .count();
 }
 
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    out.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
-  }
-  return out;
+// A record's id_hex back to the CKA_ID; a record that holds no hex there names no key of ours.
+Result<std::string> key_id(std::string_view id_hex) {
+  auto id = hex::decode(id_hex);
+  if (!id || id->empty()) return make_error(Code::kInternal, "the ring record holds a key id that is not hex");
+  return std::move(*id);
 }
 
 std::chrono::milliseconds lease_ttl(const LifecyclePolicy& policy) {
@@ -198,7 +197,7 @@ Result<RecordEntry> RotationJob::generate(KeyState state, std::int64_t now) {
   unsigned char raw_id[16];
   if (RAND_bytes(raw_id, sizeof raw_id) != 1) return make_error(Code::kInternal, "the random generator failed");
   const std::string id(reinterpret_cast<const char*>(raw_id), sizeof raw_id);
-  const std::string intent = std::string(kIntentLabelPrefix) + to_hex(id);
+  const std::string intent = std::string(kIntentLabelPrefix) + hex::encode(id);
   if (auto written = ring_.hsm().write_data(intent, std::to_string(now)); !written.ok()) return written.error();
   auto info = ring_.hsm().generate_key(scheme_for(ring_.options().algorithm), ring_.options().rsa_bits, id);
   if (!info.ok()) return info.error();  // the intent stays until the next repair clears it
@@ -249,7 +248,9 @@ Status RotationJob::repair(RingRecord& record, std::int64_t now) {
     if (auto committed = commit(record, "after_repair"); !committed.ok()) return committed;
   }
   for (const auto& id_hex : plan.destroy) {
-    if (auto destroyed = ring_.hsm().destroy_key(from_hex(id_hex)); !destroyed.ok()) return destroyed;
+    auto id = key_id(id_hex);
+    if (!id.ok()) return id.error();
+    if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
     log::warn("interrupted_key_destroyed", {{"id", id_hex}, {"detail", "generated but never recorded; it never signed"}});
   }
   for (const auto& id_hex : plan.clear_intents) {
@@ -294,10 +295,11 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
     case Step::kDestroy: {
       const RecordEntry* entry = record.find(decision.kid);
       if (!entry) return ok_status();
-      const std::string id = from_hex(entry->id_hex);
+      const auto id = key_id(entry->id_hex);
+      if (!id.ok()) return id.error();
       record.keys.erase(record.keys.begin() + (entry - record.keys.data()));
       if (auto committed = commit(record, "after_record_destroy"); !committed.ok()) return committed;
-      if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
+      if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
       failpoint("after_destroy");
       log::info("key_destroyed", {{"kid", decision.kid}, {"reason", decision.reason}});
       if (on_event_) on_event_(KeyEvent::kDestroyed, decision.kid);
@@ -312,7 +314,8 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
 Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int64_t now) {
   const RecordEntry* entry = record.find(kid);
   if (!entry) return ok_status();
-  const std::string id = from_hex(entry->id_hex);
+  const auto id = key_id(entry->id_hex);
+  if (!id.ok()) return id.error();
   if (entry->state == KeyState::kActive) {
     RecordEntry* next = nullptr;
     for (auto& e : record.keys) {
@@ -330,7 +333,7 @@ Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int6
   record.keys.erase(std::remove_if(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) { return e.kid == kid; }),
                     record.keys.end());
   if (auto committed = commit(record, "after_record_revoke"); !committed.ok()) return committed;
-  if (auto destroyed = ring_.hsm().destroy_key(id); !destroyed.ok()) return destroyed;
+  if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
   log::warn("key_revoked", {{"kid", kid}, {"detail", "removed from the JWKS and destroyed in the token"}});
   if (on_event_) on_event_(KeyEvent::kRevoked, kid);
   return ok_status();

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/jose/base64url.h"
 #include "firmware/ring/rotation_job.h"
@@ -244,7 +245,7 @@ TEST(KeyRing, InterruptedGenerationWithIntentIsDestroyed) {
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   const std::string id = "interrupted-key1";  // 16 bytes
-  const std::string intent = "signet:intent:" + to_hex(id);  // repair.h, kIntentLabelPrefix
+  const std::string intent = "signet:intent:" + hex::encode(id);  // repair.h, kIntentLabelPrefix
   ASSERT_TRUE(hsm.write_data(intent, "1000").ok());
   const auto interrupted = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0, id);
   ASSERT_TRUE(interrupted.ok());
