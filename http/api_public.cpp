@@ -29,16 +29,24 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 
 Response jwks(const ApiContext& context, const std::string& cache_control, const Request& request) {
   const auto snapshot = context.ring.snapshot();
-  if (!snapshot->loaded) {
-    // Started while the token was away: there is nothing to publish yet, and an empty set would
-    // be cached by relying parties for max_age as "these issuer keys do not exist".
-    Response r = error_response(503, "hsm_unavailable", "the key set is not known yet; retry shortly");
+  // A set this replica could not read from its token for a while may lack a key another replica
+  // signs with by now: it is cached for less, or not served (ring::jwks_cache_seconds).
+  const std::int64_t max_age = context.config.jwks_max_age.count();
+  const std::int64_t staleness = context.ring.staleness_ms();
+  const std::int64_t refresh = context.config.keys.refresh_interval.count();
+  const bool too_old = staleness > (max_age + refresh) * 1000;
+  const std::int64_t cache_seconds = staleness <= refresh * 1000 ? max_age : ring::jwks_cache_seconds(max_age, refresh, staleness);
+  if (!snapshot->loaded || too_old) {
+    // Started while the token was away (nothing to publish yet: an empty set would be cached as
+    // "these issuer keys do not exist"), or the set may be missing a key that signs now.
+    Response r = error_response(503, "hsm_unavailable", "the key set is not known to be current; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
   Response r;
   r.headers.emplace_back("ETag", snapshot->etag);
-  r.headers.emplace_back("Cache-Control", cache_control);
+  r.headers.emplace_back("Cache-Control", cache_seconds == max_age ? cache_control
+                                                                    : "public, max-age=" + std::to_string(cache_seconds));
   const auto if_none_match = request.header("If-None-Match");
   if (if_none_match && etag_matches(*if_none_match, snapshot->etag)) {
     r.status = 304;

@@ -3,6 +3,8 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 
 #include "base/hex.h"
 #include "base/log.h"
@@ -178,9 +180,27 @@ std::shared_ptr<KeyCounters> KeyRing::counters_for(const std::string& kid) {
   return counters;
 }
 
+namespace {
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+
+std::int64_t KeyRing::staleness_ms() const {
+  const std::int64_t read_at = read_at_ms_.load(std::memory_order_relaxed);
+  return read_at == 0 ? std::numeric_limits<std::int64_t>::max() / 2 : steady_ms() - read_at;
+}
+
 Result<KeyRing::RecordRead> KeyRing::refresh() {
+  const std::int64_t started = steady_ms();
   auto read = read_record();
   if (!read.ok()) return read.error();
+  // What the token said at `started` is shown once this returns: the published set is that old.
+  if (!read->damaged) read_at_ms_.store(started, std::memory_order_relaxed);
   if (read->damaged) return read;  // what is published stays; the lease holder adopts the keys
   std::lock_guard lock(refresh_mutex_);
   const auto shown = snapshot();
@@ -194,8 +214,11 @@ Result<KeyRing::RecordRead> KeyRing::refresh() {
 }
 
 Status KeyRing::publish(const RingRecord& record) {
+  const std::int64_t written = steady_ms();  // the record this process has just written
   std::lock_guard lock(refresh_mutex_);
-  return publish_locked(record);
+  Status shown = publish_locked(record);
+  if (shown.ok()) read_at_ms_.store(written, std::memory_order_relaxed);
+  return shown;
 }
 
 Status KeyRing::publish_locked(const RingRecord& record) {

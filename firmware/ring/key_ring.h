@@ -100,6 +100,11 @@ class KeyRing {
   // Shows a record this process has just written.
   Status publish(const RingRecord& record);
 
+  // How long ago the ring was last read from the token (refresh() or publish() that worked), in
+  // milliseconds on the monotonic clock; a large number before the first. What is published may
+  // lack a key written since: jwks_cache_seconds() bounds how long a relying party may keep it.
+  std::int64_t staleness_ms() const;
+
   // Token I/O for the rotation job.
   Result<RecordRead> read_record();
   // Bumps the serial past both the record's and every serial this process has shown, so that a
@@ -129,6 +134,7 @@ class KeyRing {
   hsm::Hsm& hsm_;
   const RingOptions options_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<std::int64_t> read_at_ms_{0};  // monotonic; 0: never
 
   std::mutex refresh_mutex_;  // guards the members below it, up to usage_mutex_
   std::map<std::string, hsm::KeyInfo> token_keys_;  // by lowercase hex id

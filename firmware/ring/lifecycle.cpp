@@ -27,6 +27,11 @@ std::int64_t destroy_at(const RecordEntry& key, const UsageTotals& usage, const 
   return std::max(latest_exp, last_valid) + policy.retire_grace + policy.jwks_max_age;
 }
 
+std::int64_t jwks_cache_seconds(std::int64_t max_age, std::int64_t refresh_interval, std::int64_t staleness_ms) {
+  const std::int64_t left_ms = (max_age + refresh_interval) * 1000 - staleness_ms;
+  return std::min(max_age, left_ms <= 0 ? 0 : left_ms / 1000);
+}
+
 std::int64_t rotate_at(const RecordEntry& active, const LifecyclePolicy& policy) {
   return active.activated_at + policy.rotate_every;
 }

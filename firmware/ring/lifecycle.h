@@ -44,6 +44,14 @@ std::int64_t destroy_at(const RecordEntry& key, const UsageTotals& usage, const 
 // When the active key is due for promotion of the next one by time.
 std::int64_t rotate_at(const RecordEntry& active, const LifecyclePolicy& policy);
 
+// How long a relying party may cache a JWKS that is `staleness_ms` old. Pre-publication promises
+// that a key is in every cached JWKS before it signs: a key is published max(prepublish,
+// max_age) + refresh_interval before it may sign, and a replica shows it within refresh_interval,
+// so a set that is older than refresh_interval (the replica cannot read its token) may be cached
+// only for what is left of that lead: max_age + refresh_interval - staleness, at most max_age.
+// Zero or less: the set may lack a key that signs now, and is not to be served at all.
+std::int64_t jwks_cache_seconds(std::int64_t max_age, std::int64_t refresh_interval, std::int64_t staleness_ms);
+
 enum class Step {
   kNone,
   kActivateFirst,  // no active key: make one and let it sign at once (a fresh appliance)

@@ -178,5 +178,17 @@ TEST(Lifecycle, TotalsAddCountsAndTakeTheLatestExp) {
   EXPECT_EQ(totals.at("j").tokens, 1u);
 }
 
+TEST(Lifecycle, JwksCacheShrinksWithTheTimeTheRingWasNotRead) {
+  // max_age 60 s, refresh 5 s: fresh enough for the whole max_age...
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 0), 60);
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 5000), 60);
+  // ...then only what is left of the pre-publication lead...
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 25000), 40);
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 64500), 0);
+  // ...and nothing once a key written since may sign.
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 65000), 0);
+  EXPECT_EQ(jwks_cache_seconds(60, 5, 3600000), 0);
+}
+
 }  // namespace
 }  // namespace signet::ring
