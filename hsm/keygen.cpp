@@ -29,46 +29,20 @@ bool is_rsa(SignScheme scheme) {
   return scheme == SignScheme::kRsaPkcs1Sha256 || scheme == SignScheme::kRsaPssSha256;
 }
 
-// Both halves: on the token, frozen, and found again by CKA_ID and CKA_LABEL.
-void add_identity(Template& t, std::string_view id, std::string_view label) {
-  t.add_bool(CKA_TOKEN, true)
-      .add_bytes(CKA_ID, id)
-      .add_bytes(CKA_LABEL, label)
-      .add_bool(CKA_MODIFIABLE, false);
-}
-
-void fill_private(Template& t, SignScheme scheme, std::string_view id, std::string_view label) {
-  add_identity(t, id, label);
-  t.add_bool(CKA_PRIVATE, true)
-      .add_bool(CKA_SENSITIVE, true)
-      .add_bool(CKA_EXTRACTABLE, false)
-      .add_bool(CKA_SIGN, true)
-      .add_bool(CKA_SIGN_RECOVER, false)
-      .add_bool(CKA_DERIVE, false)
-      .add_bool(CKA_DECRYPT, false)
-      .add_bool(CKA_UNWRAP, false)
-      // One key, one algorithm (RFC 8725 §3.1), enforced by the token itself.
-      .add_mechanisms(CKA_ALLOWED_MECHANISMS, {sign_mechanism(scheme)})
-      .add_bool(CKA_COPYABLE, false)
-      // Retiring keys must stay possible; who may destroy is decided above this layer.
-      .add_bool(CKA_DESTROYABLE, true)
-      // Otherwise every C_Sign would need its own context-specific login, i.e. the PIN again.
-      .add_bool(CKA_ALWAYS_AUTHENTICATE, false);
-}
-
 void fill_public(Template& t, SignScheme scheme, std::string_view id, std::string_view label,
                  unsigned rsa_bits, std::string_view ec_params) {
-  add_identity(t, id, label);
-  t.add_bool(CKA_PRIVATE, false).add_bool(CKA_VERIFY, true);
-  if (is_rsa(scheme)) {
-    static constexpr char kF4[] = "\x01\x00\x01";  // 65537
-    t.add_bool(CKA_ENCRYPT, false)
-        .add_bool(CKA_WRAP, false)
-        .add_ulong(CKA_MODULUS_BITS, rsa_bits)
-        .add_bytes(CKA_PUBLIC_EXPONENT, std::string_view(kF4, 3));
-  } else {
-    t.add_bytes(CKA_EC_PARAMS, ec_params);
+  if (!is_rsa(scheme)) {
+    fill_ec_public_template(t, id, label, ec_params);
+    return;
   }
+  add_key_identity(t, id, label);
+  static constexpr char kF4[] = "\x01\x00\x01";  // 65537
+  t.add_bool(CKA_PRIVATE, false)
+      .add_bool(CKA_VERIFY, true)
+      .add_bool(CKA_ENCRYPT, false)
+      .add_bool(CKA_WRAP, false)
+      .add_ulong(CKA_MODULUS_BITS, rsa_bits)
+      .add_bytes(CKA_PUBLIC_EXPONENT, std::string_view(kF4, 3));
 }
 
 CK_MECHANISM_TYPE generation_mechanism(SignScheme scheme) {
@@ -91,7 +65,7 @@ CK_RV generate(SessionRef& session, SignScheme scheme, std::string_view id,
   Template public_template;
   Template private_template;
   fill_public(public_template, scheme, id, label, rsa_bits, ec_params);
-  fill_private(private_template, scheme, id, label);
+  fill_private_key_template(private_template, sign_mechanism(scheme), id, label);
   CK_MECHANISM mechanism{generation_mechanism(scheme), nullptr, 0};
   return session.api.C_GenerateKeyPair(session.handle, &mechanism, public_template.data(),
                                        public_template.size(), private_template.data(),
@@ -111,6 +85,37 @@ void destroy_pair(SessionRef& session, const Pair& pair) {
 }
 
 }  // namespace
+
+void add_key_identity(Template& t, std::string_view id, std::string_view label) {
+  t.add_bool(CKA_TOKEN, true)
+      .add_bytes(CKA_ID, id)
+      .add_bytes(CKA_LABEL, label)
+      .add_bool(CKA_MODIFIABLE, false);
+}
+
+void fill_private_key_template(Template& t, CK_MECHANISM_TYPE mechanism, std::string_view id, std::string_view label) {
+  add_key_identity(t, id, label);
+  t.add_bool(CKA_PRIVATE, true)
+      .add_bool(CKA_SENSITIVE, true)
+      .add_bool(CKA_EXTRACTABLE, false)
+      .add_bool(CKA_SIGN, true)
+      .add_bool(CKA_SIGN_RECOVER, false)
+      .add_bool(CKA_DERIVE, false)
+      .add_bool(CKA_DECRYPT, false)
+      .add_bool(CKA_UNWRAP, false)
+      // One key, one algorithm (RFC 8725 §3.1), enforced by the token itself.
+      .add_mechanisms(CKA_ALLOWED_MECHANISMS, {mechanism})
+      .add_bool(CKA_COPYABLE, false)
+      // Retiring keys must stay possible; who may destroy is decided above this layer.
+      .add_bool(CKA_DESTROYABLE, true)
+      // Otherwise every C_Sign would need its own context-specific login, i.e. the PIN again.
+      .add_bool(CKA_ALWAYS_AUTHENTICATE, false);
+}
+
+void fill_ec_public_template(Template& t, std::string_view id, std::string_view label, std::string_view ec_params) {
+  add_key_identity(t, id, label);
+  t.add_bool(CKA_PRIVATE, false).add_bool(CKA_VERIFY, true).add_bytes(CKA_EC_PARAMS, ec_params);
+}
 
 Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits,
                                   std::string_view chosen_id) {

@@ -20,6 +20,12 @@ namespace signet::hsm {
 inline constexpr std::string_view kKeyLabelPrefix = "signet:";
 
 // keygen.cpp
+// The locked-down templates of SECURITY.md §2a, for every key Signet makes in the token (the
+// ring's signing keys and the TLS key): on the token, frozen, found by CKA_ID and CKA_LABEL; the
+// private half sensitive, never extractable, sign-only with one mechanism.
+void add_key_identity(Template& t, std::string_view id, std::string_view label);
+void fill_private_key_template(Template& t, CK_MECHANISM_TYPE mechanism, std::string_view id, std::string_view label);
+void fill_ec_public_template(Template& t, std::string_view id, std::string_view label, std::string_view ec_params);
 // chosen_id: the CKA_ID for both halves; empty: 16 random bytes.
 Result<KeyInfo> generate_key_pair(SessionRef& session, SignScheme scheme, unsigned rsa_bits,
                                   std::string_view chosen_id);

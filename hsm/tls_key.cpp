@@ -4,6 +4,7 @@
 
 #include "hsm/encoding.h"
 #include "hsm/objects.h"
+#include "hsm/operations.h"
 #include "hsm/token.h"
 
 namespace signet::hsm {
@@ -33,30 +34,6 @@ class Session {
   Session(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE handle) : ref_{api, handle} {}
   SessionRef ref_;
 };
-
-void add_identity(Template& t, std::string_view id, std::string_view label) {
-  t.add_bool(CKA_TOKEN, true).add_bytes(CKA_ID, id).add_bytes(CKA_LABEL, label).add_bool(CKA_MODIFIABLE, false);
-}
-
-void fill_private(Template& t, std::string_view id, std::string_view label) {
-  add_identity(t, id, label);
-  t.add_bool(CKA_PRIVATE, true)
-      .add_bool(CKA_SENSITIVE, true)
-      .add_bool(CKA_EXTRACTABLE, false)
-      .add_bool(CKA_SIGN, true)
-      .add_bool(CKA_SIGN_RECOVER, false)
-      .add_bool(CKA_DERIVE, false)  // TLS uses ephemeral ECDHE, never the certificate's key
-      .add_bool(CKA_DECRYPT, false)
-      .add_bool(CKA_UNWRAP, false)
-      .add_mechanisms(CKA_ALLOWED_MECHANISMS, {CKM_ECDSA})  // GnuTLS hashes, the token signs
-      .add_bool(CKA_COPYABLE, false)
-      .add_bool(CKA_ALWAYS_AUTHENTICATE, false);  // else each handshake would need the PIN
-}
-
-void fill_public(Template& t, std::string_view id, std::string_view label) {
-  add_identity(t, id, label);
-  t.add_bool(CKA_PRIVATE, false).add_bool(CKA_VERIFY, true).add_bytes(CKA_EC_PARAMS, p256_params());
-}
 
 // The token's word that the private key was born there and never left it in clear.
 Status check_evidence(SessionRef& session, CK_OBJECT_HANDLE private_key, std::string_view label) {
@@ -120,8 +97,9 @@ Result<TlsKey> TlsKeyStore::generate(std::string_view label) {
 
   Template public_template;
   Template private_template;
-  fill_public(public_template, id, label);
-  fill_private(private_template, id, label);
+  fill_ec_public_template(public_template, id, label, p256_params());
+  // ECDSA alone: GnuTLS hashes, the token signs; TLS uses ephemeral ECDHE, never this key.
+  fill_private_key_template(private_template, CKM_ECDSA, id, label);
   CK_MECHANISM mechanism{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
   CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
