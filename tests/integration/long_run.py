@@ -37,6 +37,7 @@ class Party:
     def __init__(self, replicas):
         self.replicas = replicas
         self.jwks, self.expires, self.fetches = None, 0.0, 0
+        self.source, self.fetched_at, self.unfetched = None, 0.0, 0  # for the failure report
 
     def keys(self):
         if self.jwks is None or time.monotonic() >= self.expires:
@@ -51,7 +52,10 @@ class Party:
                     max_age = int(re.search(r"max-age=(\d+)", resp.headers["Cache-Control"]).group(1))
                     self.jwks, self.expires = resp.json(), time.monotonic() + max_age
                     self.fetches += 1
+                    self.source, self.fetched_at = replica.port, time.monotonic()
                     break
+            else:
+                self.unfetched += 1  # no replica served the set: the old one is used past its max-age
         return self.jwks
 
     def accepts(self, token, issuer) -> bool:
@@ -106,7 +110,10 @@ class Run:
             self.stats["verifications"] += 1
             if not party.accepts(token, issuer):
                 self.stats["failures"] += 1
-                self.failures.append((when, split_token(token)[0]["kid"]))
+                self.failures.append((when, split_token(token)[0]["kid"], {
+                    "from": party.source, "fetched_ago": round(time.monotonic() - party.fetched_at, 2),
+                    "expired": time.monotonic() >= party.expires, "unfetched": party.unfetched,
+                    "kids": [k["kid"][:6] for k in (party.jwks or {"keys": []})["keys"]]}))
 
     def check_aged(self):
         while self.pending and self.pending[0][0] <= time.monotonic():
