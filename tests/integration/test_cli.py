@@ -75,7 +75,10 @@ def test_no_verb_is_a_usage_error():
 @pytest.mark.parametrize("args, option", [
     (["token", "issue", "--url", "https://x", "--profile", "p", "--sub", "s", "--tll", "10m"], "--tll"),
     (["jwks", "--bogus"], "--bogus"),
-    (["jwks", "-x"], "-x"),
+    (["jwks", "-x"], "-x"),                             # an operand jwks does not take
+    (["keys", "list", "extra", "--url", "https://x"], "extra"),
+    (["keys", "revoke", "a/../b", "--url", "https://x"], "a/../b"),  # not a key id
+    (["jwks", "--url", "https://x", "--", "--json"], "--json"),  # after --, an operand
     (["jwks", "--url"], "--url"),                       # missing value at the end
     (["jwks", "--url", "--cacert", "ca.crt"], "--url"),  # the next option is not its value
     (["jwks", "--url="], "--url"),
@@ -110,3 +113,15 @@ def test_signetd_without_config_reads_the_default_path():
     # No installed configuration here: the error names the default file.
     assert proc.returncode == 2, proc
     assert proc.stderr.startswith("signetd: /etc/signet/signet.json: cannot be read"), proc.stderr
+
+
+@pytest.mark.parametrize("kid", ["-Dz7uhg-xQ6ihU9YnjxkAe5JmXgxCVe_-1_CKa5tqEQ", "--Dz7uhg-xQ6ihU9YnjxkAe5JmXgxCVe_-1_CKa5tqE"])
+def test_a_key_id_starting_with_a_dash_is_an_operand(kid):
+    """Key ids are base64url and may start with '-': one is an operand as it is, and one that
+    starts with '--' is after '--'. Both reach the server (here none listens: exit 1, not 2)."""
+    env = dict(os.environ, SIGNET_API_KEY="k")
+    words = [kid] if not kid.startswith("--") else ["--", kid]
+    proc = subprocess.run([SIGNETCTL, "keys", "--url", "https://127.0.0.1:1", "revoke", *words],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, env=env)
+    assert proc.returncode == 1, proc
+    assert "127.0.0.1" in proc.stderr or "connect" in proc.stderr.lower(), proc.stderr

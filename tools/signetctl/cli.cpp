@@ -55,8 +55,13 @@ Result<Args> parse_args(int argc, const char* const* argv) {
       args.flags.insert("help");
       continue;
     }
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
-      if (arg.size() > 1 && arg[0] == '-') return usage("unknown option '" + std::string(arg) + "'");
+    if (arg == "--") {  // the rest are operands, even those that start with '-'
+      for (++i; i < argc; ++i) args.words.emplace_back(argv[i]);
+      break;
+    }
+    // Options are long; a word with one leading '-' is an operand (a key id may start with '-'),
+    // and the verb refuses it when it takes no such operand.
+    if (arg.rfind("--", 0) != 0) {
       args.words.emplace_back(arg);
       continue;
     }

@@ -28,7 +28,7 @@ struct Args {
 };
 
 // Reads `--name value`, `--name=value` and flags anywhere on the line; the other words are the
-// verb and its operands. Errors (kInvalidArgument): an unknown option, a value missing (or
+// verb and its operands, and every word after `--` is an operand. Errors (kInvalidArgument): an unknown option, a value missing (or
 // looking like another option), a flag given a value, an option given twice.
 Result<Args> parse_args(int argc, const char* const* argv);
 

@@ -94,7 +94,6 @@ Result<InitPlan> plan_init(const Args& args, const std::string& host_name, const
   for (const char* required : {"config-dir", "module", "token-label", "pin-file"}) {
     if (args.option(required).empty()) return bad(required, "is required (see 'signetctl init --help')");
   }
-  if (args.words.size() != 1) return make_error(Code::kInvalidArgument, "init takes no operand '" + args.words[1] + "'");
   plan.config_dir = absolute(args.option("config-dir"), working_dir);
   plan.config_file = (std::filesystem::path(plan.config_dir) / "signet.json").string();
   plan.module = args.option("module");  // a bare name is for dlopen to find

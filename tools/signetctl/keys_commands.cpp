@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "firmware/jose/base64url.h"
 #include "tools/signetctl/cli.h"
 
 namespace signet::ctl {
@@ -23,13 +24,19 @@ int keys(const Args& args) {
   const std::string action = args.words.size() > 1 ? args.words[1] : "";
   if (args.base_url().empty()) return usage_error("keys needs --url");
   std::string method = "POST", path;
+  if ((action == "list" || action == "rotate") && args.words.size() > 2) {
+    return usage_error("'keys " + action + "' takes no operand '" + args.words[2] + "'");
+  }
   if (action == "list") {
     method = "GET";
     path = "/v1/keys";
   } else if (action == "rotate") {
     path = "/v1/keys/rotate";
   } else if (action == "revoke" && args.words.size() == 3) {
-    path = "/v1/keys/" + args.words[2] + "/revoke";
+    // A key id is base64url, which is also what keeps it one segment of the path.
+    const std::string& kid = args.words[2];
+    if (kid.empty() || !jose::base64url_decode(kid)) return usage_error("'" + kid + "' is not a key id");
+    path = "/v1/keys/" + kid + "/revoke";
   } else {
     return usage_error("keys takes list, rotate or revoke KID");
   }

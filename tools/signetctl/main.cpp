@@ -1,6 +1,7 @@
 // signetctl: the operator's tool. Parses the line, finds the verb in one table (its options and
 // help) and hands it to its own file.
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@ namespace {
 struct Verb {
   std::string_view name;
   std::vector<std::string_view> options;  // besides --json and --help
+  std::size_t most_words;                  // the verb and its operands (e.g. keys revoke KID: 3)
   const char* help;
   int (*run)(const Args&);
 };
@@ -25,13 +27,14 @@ const std::vector<Verb>& verbs() {
       {"init",
        {"config-dir", "module", "token-label", "pin-file", "pin-credential", "issuer", "listen", "alg", "san",
         "audit-file", "force"},
-       kInitHelp, &init},
-      {"hash-secret", {}, kHashSecretHelp, &hash_secret},
-      {"jwks", {"url", "cacert"}, kJwksHelp, &jwks},
-      {"token", {"url", "cacert", "api-key-file", "profile", "sub", "aud", "ttl", "claims"}, kTokenHelp, &token_issue},
-      {"keys", {"url", "cacert", "api-key-file"}, kKeysHelp, &keys},
-      {"verify", {"jwks", "cacert", "aud", "iss", "typ"}, kVerifyHelp, &verify_token},
-      {"audit", {"config"}, kAuditHelp, &audit},
+       1, kInitHelp, &init},
+      {"hash-secret", {}, 1, kHashSecretHelp, &hash_secret},
+      {"jwks", {"url", "cacert"}, 1, kJwksHelp, &jwks},
+      {"token", {"url", "cacert", "api-key-file", "profile", "sub", "aud", "ttl", "claims"}, 2, kTokenHelp,
+       &token_issue},
+      {"keys", {"url", "cacert", "api-key-file"}, 3, kKeysHelp, &keys},
+      {"verify", {"jwks", "cacert", "aud", "iss", "typ"}, 2, kVerifyHelp, &verify_token},
+      {"audit", {"config"}, 3, kAuditHelp, &audit},
   };
   return table;
 }
@@ -66,6 +69,9 @@ int run(int argc, char** argv) {
   }
   for (const auto& flag : args.flags) {
     if (!takes(flag)) return usage_error("'" + name + "' takes no option '--" + flag + "'");
+  }
+  if (args.words.size() > verb->most_words) {
+    return usage_error("'" + name + "' takes no operand '" + args.words[verb->most_words] + "'");
   }
   if (name == "token" && (args.words.size() < 2 || args.words[1] != "issue")) return usage_error("token takes issue");
   return verb->run(args);
