@@ -181,7 +181,7 @@ def test_long_rotation_run(tmp_path):
     a.start()
     b.start()
     try:
-        deadline = time.monotonic() + 60 + 20 * ROTATIONS
+        deadline = time.monotonic() + 60 + 45 * ROTATIONS
         while run.rotations() < ROTATIONS and time.monotonic() < deadline:
             run.spin(run.rng.uniform(1.0, 3.0))
             run.event()
