@@ -63,6 +63,11 @@ void adopt_or_destroy(RepairPlan& plan, const std::vector<TokenKey>& token, cons
       plan.destroy.push_back(key.id_hex);
       continue;
     }
+    const auto& destroying = plan.record.destroying;
+    if (std::find(destroying.begin(), destroying.end(), key.id_hex) != destroying.end()) {
+      plan.finish_destroy.push_back(key.id_hex);
+      continue;
+    }
     RecordEntry e;
     e.id_hex = key.id_hex;
     e.kid = key.kid;
@@ -75,6 +80,19 @@ void adopt_or_destroy(RepairPlan& plan, const std::vector<TokenKey>& token, cons
     plan.adopted.push_back(key.kid);
     plan.changed = true;
   }
+}
+
+// A destruction is done once the token no longer holds the pair: its id is forgotten at the
+// record's next write (no write of its own: the id is inert meanwhile). An id the record also
+// names as a key was never Signet's doing; the key wins.
+void forget_destroyed(RepairPlan& plan, const std::map<std::string, const TokenKey*>& in_token) {
+  auto& ids = plan.record.destroying;
+  ids.erase(std::remove_if(ids.begin(), ids.end(), [&](const std::string& id_hex) {
+              const bool named = std::any_of(plan.record.keys.begin(), plan.record.keys.end(),
+                                             [&](const RecordEntry& e) { return e.id_hex == id_hex; });
+              return named || !in_token.count(id_hex);
+            }),
+            ids.end());
 }
 
 // A ring with neither an active nor a next key lost its record: the key that was signing is
@@ -113,6 +131,7 @@ RepairPlan plan_repair(RingRecord record, const std::vector<TokenKey>& token, co
 
   settle_missing(plan, in_token, now);
   one_active(plan, now);
+  forget_destroyed(plan, in_token);
   adopt_or_destroy(plan, token, intents, now);
   reactivate(plan, in_token, usage, now);
 

@@ -8,7 +8,8 @@
 //    stays published from the record's JWK until no token it signed can still be valid;
 //  - a key pair no record names is adopted as retiring (published, kept at least a token
 //    lifetime), unless an intent written before C_GenerateKeyPair proves it an interrupted
-//    generation that never signed: only then is it destroyed;
+//    generation that never signed, or the record lists it as `destroying` (its destruction was
+//    decided and recorded, then interrupted): only then is it destroyed;
 //  - a ring left with no active and no next key (its record lost or damaged) takes back, as
 //    active, the adopted key that reserved the latest exp (it was signing a moment ago), or the
 //    token's only key;
@@ -39,6 +40,7 @@ struct RepairPlan {
   RingRecord record;                        // the repaired record
   bool changed = false;                     // it must be written
   std::vector<std::string> destroy;         // id_hex of interrupted generations to destroy
+  std::vector<std::string> finish_destroy;  // id_hex of interrupted destructions to finish
   std::vector<std::string> clear_intents;   // id_hex whose intent object is done with
   std::vector<std::string> adopted;         // kids adopted into the record
   std::vector<std::string> lost;            // kids the token lacks, now retiring

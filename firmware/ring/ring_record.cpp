@@ -90,6 +90,7 @@ std::string encode_record(const RingRecord& record) {
     if (k.adopted) entry["adopted"] = true;
     j["keys"].push_back(std::move(entry));
   }
+  if (!record.destroying.empty()) j["destroying"] = record.destroying;
   return with_serial(record.serial, j);
 }
 
@@ -120,6 +121,7 @@ Result<RingRecord> decode_record(std::string_view text) {
       if (k.contains("adopted")) e.adopted = k.at("adopted").get<bool>();
       record.keys.push_back(std::move(e));
     }
+    if (j.contains("destroying")) record.destroying = j.at("destroying").get<std::vector<std::string>>();
     return record;
   } catch (const Json::exception&) {
     return unreadable("ring record", "a member is missing or has the wrong type");

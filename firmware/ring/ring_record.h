@@ -51,6 +51,12 @@ struct RecordEntry {
 struct RingRecord {
   std::uint64_t serial = 0;  // increases with every write
   std::vector<RecordEntry> keys;
+  // Key pairs whose destruction is decided (retired past every token, or revoked) but maybe not
+  // yet done: a key leaves `keys` and enters this list in one write, before C_DestroyObject, so
+  // that a crash in between leaves a pair repair finishes off instead of adopting it again (an
+  // adopted key would be published anew, a revoked one included). Ids by CKA_ID hex; repair
+  // forgets an id once the token no longer holds it.
+  std::vector<std::string> destroying;
 
   const RecordEntry* find(std::string_view kid) const;
   RecordEntry* find(std::string_view kid);

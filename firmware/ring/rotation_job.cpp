@@ -247,11 +247,18 @@ Status RotationJob::repair(RingRecord& record, std::int64_t now) {
   if (plan.changed) {
     if (auto committed = commit(record, "after_repair"); !committed.ok()) return committed;
   }
-  for (const auto& id_hex : plan.destroy) {
-    auto id = key_id(id_hex);
-    if (!id.ok()) return id.error();
-    if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
-    log::warn("interrupted_key_destroyed", {{"id", id_hex}, {"detail", "generated but never recorded; it never signed"}});
+  const auto destroy_all = [this](const std::vector<std::string>& ids, const char* detail) -> Status {
+    for (const auto& id_hex : ids) {
+      auto id = key_id(id_hex);
+      if (!id.ok()) return id.error();
+      if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
+      log::warn("interrupted_key_destroyed", {{"id", id_hex}, {"detail", detail}});
+    }
+    return ok_status();
+  };
+  if (auto done = destroy_all(plan.destroy, "generated but never recorded; it never signed"); !done.ok()) return done;
+  if (auto done = destroy_all(plan.finish_destroy, "its destruction was recorded, then interrupted"); !done.ok()) {
+    return done;
   }
   for (const auto& id_hex : plan.clear_intents) {
     if (auto cleared = ring_.hsm().destroy_data(std::string(kIntentLabelPrefix) + id_hex); !cleared.ok()) return cleared;
@@ -297,6 +304,7 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
       if (!entry) return ok_status();
       const auto id = key_id(entry->id_hex);
       if (!id.ok()) return id.error();
+      record.destroying.push_back(entry->id_hex);
       record.keys.erase(record.keys.begin() + (entry - record.keys.data()));
       if (auto committed = commit(record, "after_record_destroy"); !committed.ok()) return committed;
       if (auto destroyed = ring_.hsm().destroy_key(*id); !destroyed.ok()) return destroyed;
@@ -314,7 +322,8 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
 Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int64_t now) {
   const RecordEntry* entry = record.find(kid);
   if (!entry) return ok_status();
-  const auto id = key_id(entry->id_hex);
+  const std::string id_hex = entry->id_hex;  // entry does not outlive a new key's push_back
+  const auto id = key_id(id_hex);
   if (!id.ok()) return id.error();
   if (entry->state == KeyState::kActive) {
     RecordEntry* next = nullptr;
@@ -330,6 +339,7 @@ Status RotationJob::revoke(const std::string& kid, RingRecord& record, std::int6
       record.keys.push_back(*fresh);
     }
   }
+  record.destroying.push_back(id_hex);
   record.keys.erase(std::remove_if(record.keys.begin(), record.keys.end(), [&](const RecordEntry& e) { return e.kid == kid; }),
                     record.keys.end());
   if (auto committed = commit(record, "after_record_revoke"); !committed.ok()) return committed;

@@ -80,6 +80,10 @@ def crash_and_restart(daemon, monkeypatch, failpoint, trigger):
         verify(before, jwks, "ES256", audience="platxa-api")
     if trigger is trigger_revocation:
         assert revoked not in [k["kid"] for k in jwks["keys"]]
+    if failpoint in ("after_record_destroy", "after_record_revoke"):
+        # The record had said the pair goes: repair finishes the destruction, never adopts it.
+        assert "key_adopted" not in daemon.stderr(), daemon.stderr()
+        assert "its destruction was recorded, then interrupted" in daemon.stderr(), daemon.stderr()
     token = daemon.token()
     assert split_token(token)[0]["kid"] == active_kid(daemon)
     verify(token, jwks, "ES256", audience="platxa-api")

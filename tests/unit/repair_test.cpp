@@ -131,6 +131,52 @@ TEST(Repair, OrphanWithIntentIsDestroyedAndNeverAdopted) {
   EXPECT_EQ(plan.clear_intents, std::vector<std::string>{"0f"});
 }
 
+// A crash between the record write that decided a destruction (or a revocation) and
+// C_DestroyObject: the record lists the pair as destroying. Adopting it would publish it anew.
+TEST(Repair, PairTheRecordListsAsDestroyingIsDestroyedNeverAdopted) {
+  RingRecord record = consistent_record();
+  record.destroying = {"0d"};
+  std::vector<TokenKey> token = consistent_token();
+  token.push_back(token_key("0d", "doomed"));
+  const RepairPlan plan = plan_repair(record, token, {}, {}, kNow);
+  EXPECT_EQ(plan.finish_destroy, std::vector<std::string>{"0d"});
+  EXPECT_TRUE(plan.destroy.empty());
+  EXPECT_TRUE(plan.adopted.empty());
+  EXPECT_EQ(by_kid(plan.record, "doomed"), nullptr);
+  EXPECT_EQ(plan.record.destroying, std::vector<std::string>{"0d"}) << "kept until the token no longer holds it";
+  EXPECT_FALSE(plan.changed);
+}
+
+TEST(Repair, DestroyingIdIsForgottenOnceTheTokenLacksItWithoutAWriteOfItsOwn) {
+  RingRecord record = consistent_record();
+  record.destroying = {"0d", "0e"};
+  std::vector<TokenKey> token = consistent_token();
+  token.push_back(token_key("0e", "still-there"));
+  const RepairPlan plan = plan_repair(record, token, {}, {}, kNow);
+  EXPECT_EQ(plan.record.destroying, std::vector<std::string>{"0e"});
+  EXPECT_EQ(plan.finish_destroy, std::vector<std::string>{"0e"});
+  EXPECT_FALSE(plan.changed) << "the id is inert: it goes with the record's next write";
+}
+
+TEST(Repair, DestroyingNeverTouchesAKeyTheRecordStillNames) {
+  RingRecord record = consistent_record();
+  record.destroying = {"02"};  // "cur", active: never written by Signet
+  const RepairPlan plan = plan_repair(record, consistent_token(), {}, {}, kNow);
+  EXPECT_TRUE(plan.finish_destroy.empty());
+  EXPECT_TRUE(plan.record.destroying.empty());
+  ASSERT_NE(plan.record.active(), nullptr);
+  EXPECT_EQ(plan.record.active()->kid, "cur");
+}
+
+TEST(Repair, DestroyingSurvivesARoundTripThroughTheRecord) {
+  RingRecord record = consistent_record();
+  record.destroying = {"0d", "0e"};
+  const auto decoded = decode_record(encode_record(record));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->destroying, record.destroying);
+  EXPECT_EQ(encode_record(consistent_record()).find("destroying"), std::string::npos) << "written only when set";
+}
+
 TEST(Repair, IntentOfARecordedKeyNeverDestroysIt) {
   // A crash after the record named the new key but before its intent was cleared.
   const RepairPlan plan = plan_repair(consistent_record(), consistent_token(), {"03"}, {}, kNow);
