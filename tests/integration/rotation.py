@@ -41,6 +41,19 @@ def active_kid(daemon: Signet) -> str:
     return active[0]
 
 
+def wait_next_may_sign(daemon: Signet, timeout=15.0) -> str:
+    """Waits until the next key has been published long enough to sign (its sign_after in
+    /v1/keys has passed) and returns its kid."""
+    deadline = time.monotonic() + timeout
+    while True:
+        keys = admin(daemon, "GET", "/v1/keys").json()["keys"]
+        ready = [k["kid"] for k in keys if k["state"] == "next" and time.time() >= k["sign_after"]]
+        if ready:
+            return ready[0]
+        assert time.monotonic() < deadline, f"no next key may sign after {timeout} s: {keys}"
+        time.sleep(0.1)
+
+
 def token_private_keys(daemon: Signet) -> int:
     """How many private key objects the token holds, as pkcs11-tool sees them."""
     out = subprocess.run(["pkcs11-tool", "--module", MODULE, "--token-label", TOKEN_LABEL, "--login",

@@ -3,7 +3,7 @@ and ETag within the refresh interval, and neither makes a duplicate next key."""
 import time
 
 from harness import Signet, split_token, verify
-from rotation import active_kid, admin, keys_by_state, quick, replica_of, settled_ring
+from rotation import active_kid, admin, keys_by_state, quick, replica_of, settled_ring, wait_next_may_sign
 
 REFRESH = 1.0  # keys.refresh_interval in quick()
 
@@ -34,7 +34,7 @@ def test_two_replicas_serve_one_ring(tmp_path):
 
             # A rotation by the lease holder reaches the other replica within the refresh interval:
             # measured from the holder's answer (its own view has changed) to the other's JWKS.
-            time.sleep(3.5)
+            wait_next_may_sign(a)
             old = active_kid(a)
             resp = admin(a, "POST", "/v1/keys/rotate")
             assert resp.status == 200 and resp.json()["rotated"] is True, resp
@@ -45,7 +45,7 @@ def test_two_replicas_serve_one_ring(tmp_path):
 
             # A rotation asked of the other replica is recorded in the token and carried out by
             # the lease holder; the asking replica answers once its own view shows it.
-            time.sleep(3.5)
+            wait_next_may_sign(b)
             old = active_kid(b)
             resp = admin(b, "POST", "/v1/keys/rotate")
             assert resp.status == 200 and resp.json()["rotated"] is True, resp
@@ -67,7 +67,7 @@ def test_replica_takes_over_when_the_lease_holder_stops(tmp_path):
         try:
             converge(a, b)
             a.stop()  # gives the lease up
-            time.sleep(3.5)
+            wait_next_may_sign(b)
             old = active_kid(b)
             resp = admin(b, "POST", "/v1/keys/rotate")
             assert resp.json()["rotated"] is True, resp

@@ -8,7 +8,8 @@ import jwt
 import pytest
 
 from harness import Signet, split_token, verify
-from rotation import QUICK_TTL, RelyingParty, active_kid, admin, keys_by_state, quick, settled_ring
+from rotation import (QUICK_TTL, RelyingParty, active_kid, admin, keys_by_state, quick, settled_ring,
+                      wait_next_may_sign)
 
 
 def test_rotations_never_surprise_a_caching_relying_party(tmp_path):
@@ -46,7 +47,7 @@ def test_rotations_never_surprise_a_caching_relying_party(tmp_path):
 
 def test_rotation_by_token_count(tmp_path):
     with quick(Signet(tmp_path / "s"), rotate_every="1h", max_tokens=20) as daemon:
-        time.sleep(3.5)  # the next key is published long enough to sign
+        wait_next_may_sign(daemon)
         counts = {}
         for _ in range(60):
             kid = split_token(daemon.token(profile="quick"))[0]["kid"]
@@ -67,7 +68,7 @@ def test_admin_rotate_promotes_the_published_next_key(tmp_path):
         before = active_kid(daemon)
         next_kid = keys_by_state(daemon)["next"][0]
         old_token = daemon.token(profile="editor", aud="platxa-api")
-        time.sleep(3.5)
+        wait_next_may_sign(daemon)
         assert daemon.request("POST", "/v1/keys/rotate").status == 401
         assert daemon.request("POST", "/v1/keys/rotate", key=daemon.keys["webapp"]).status == 403
         resp = admin(daemon, "POST", "/v1/keys/rotate")
@@ -112,7 +113,7 @@ def test_revoke_the_active_key(tmp_path):
 
 def test_expired_test_tokens_come_from_a_retiring_key(tmp_path):
     with quick(Signet(tmp_path / "s"), rotate_every="1h") as daemon:
-        time.sleep(3.5)
+        wait_next_may_sign(daemon)
         assert admin(daemon, "POST", "/v1/keys/rotate").json()["rotated"] is True
         retiring = keys_by_state(daemon)["retiring"][0]
         resp = daemon.request("POST", "/auth?expired=true", key=daemon.keys["webapp"])
