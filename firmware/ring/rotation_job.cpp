@@ -190,6 +190,20 @@ Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after)
   return ring_.publish(record);
 }
 
+// A next key may sign publish_lead() after its created_at, so created_at must not come before
+// the moment the record naming it is durable (from then on every replica shows it within
+// refresh_interval). The tick's `now` was read before the generation and repair that took part
+// of its second: the key is stamped with the second after the write starts instead, and stamped
+// again should the write outlast that second. Each write checks the lease, which bounds this.
+Status RotationJob::commit_published(RingRecord& record, const std::string& kid, std::string_view failpoint_after) {
+  for (;;) {
+    RecordEntry* entry = record.find(kid);
+    entry->created_at = now_() + 1;  // the clock reads whole seconds: this is never early
+    if (auto committed = commit(record, failpoint_after); !committed.ok()) return committed;
+    if (now_() < entry->created_at) return ok_status();
+  }
+}
+
 // The intent goes into the token before the key pair: a crash after C_GenerateKeyPair then
 // leaves an orphan that repair can prove never signed (repair.h). Without the intent it would
 // be adopted, never destroyed.
@@ -276,10 +290,9 @@ Status RotationJob::carry_out(const Decision& decision, RingRecord& record, std:
       auto entry = generate(state, now);
       if (!entry.ok()) return entry.error();
       record.keys.push_back(*entry);
-      if (auto committed = commit(record, state == KeyState::kActive ? "after_record_first" : "after_record_next");
-          !committed.ok()) {
-        return committed;
-      }
+      const Status committed = state == KeyState::kActive ? commit(record, "after_record_first")
+                                                          : commit_published(record, entry->kid, "after_record_next");
+      if (!committed.ok()) return committed;
       return ring_.hsm().destroy_data(std::string(kIntentLabelPrefix) + entry->id_hex);
     }
     case Step::kPromote: {

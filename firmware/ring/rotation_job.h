@@ -73,6 +73,7 @@ class RotationJob {
   Status revoke(const std::string& kid, RingRecord& record, std::int64_t now);
   Result<RecordEntry> generate(KeyState state, std::int64_t now);
   Status commit(RingRecord& record, std::string_view failpoint_after);
+  Status commit_published(RingRecord& record, const std::string& kid, std::string_view failpoint_after);
   void collect_garbage(const RingRecord& record);
   void run();
 

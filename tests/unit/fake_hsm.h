@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -65,6 +66,7 @@ class FakeHsm : public hsm::Hsm {
     std::lock_guard lock(mutex_);
     if (fail_write) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_ERROR");
     data_[std::string(label)] = std::string(value);
+    if (on_write) on_write(label);
     return ok_status();
   }
 
@@ -103,6 +105,7 @@ class FakeHsm : public hsm::Hsm {
   bool fail_sign = false;
   bool fail_write = false;
   bool fail_read = false;  // every view of the token fails, as with a lost login
+  std::function<void(std::string_view label)> on_write;  // after each data object write
   int generated = 0;
   int destroyed = 0;
   std::string last_signed;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
@@ -79,6 +81,35 @@ TEST(KeyRing, FirstStartCreatesOneActiveKeyAndRecordsIt) {
   // The same tick generated the next key, published but not signing.
   ASSERT_NE(record->next(), nullptr);
   EXPECT_EQ(hsm.generated, 2);
+}
+
+// A next key may sign publish_lead() after created_at: created_at is never earlier than the
+// moment the record naming the key is durable, whatever part of its second the tick used.
+TEST(KeyRing, NextKeyIsStampedNoEarlierThanItsRecordIsWritten) {
+  testing::FakeHsm hsm;
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), &fixed_now);
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok() && record->next());
+  EXPECT_EQ(record->next()->created_at, 1001) << "the second after the write started";
+  EXPECT_EQ(record->active()->created_at, 1000);
+}
+
+TEST(KeyRing, NextKeyIsStampedAgainWhenItsRecordWriteOutlastsTheStamp) {
+  testing::FakeHsm hsm;
+  std::atomic<std::int64_t> clock{1000};
+  int record_writes = 0;
+  hsm.on_write = [&](std::string_view label) {
+    if (label == kRecordLabel && ++record_writes == 2) clock += 2;  // the write naming the next key is slow
+  };
+  KeyRing ring(hsm, es256());
+  RotationJob job(ring, quick_policy(), [&clock] { return clock.load(); });
+  ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
+  const auto record = decode_record(*hsm.read_data(kRecordLabel));
+  ASSERT_TRUE(record.ok() && record->next());
+  EXPECT_EQ(record_writes, 3) << "written once more, with the later stamp";
+  EXPECT_EQ(record->next()->created_at, 1003);
 }
 
 TEST(KeyRing, RestartKeepsTheSameKeysAndJwks) {
