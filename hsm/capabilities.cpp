@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
+
 namespace signet::hsm {
 namespace {
 
@@ -147,6 +149,24 @@ Result<TokenProfile> probe_token(const CK_FUNCTION_LIST& api, CK_SLOT_ID slot) {
     }
   }
   return profile;
+}
+
+void log_token_profile(std::string_view label, const TokenProfile& profile) {
+  std::string schemes;
+  for (SignScheme scheme : profile.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(scheme_name(scheme));
+  std::string missing;
+  for (const std::string& lack : profile.missing) missing += (missing.empty() ? "" : "; ") + lack;
+  auto number = [](std::optional<std::uint64_t> n) { return n ? std::to_string(*n) : std::string("unreported"); };
+  auto limit = [](std::uint64_t n) { return n ? std::to_string(n) : std::string("unreported"); };
+  log::info("hsm_token_profile", {{"token", label},
+                                  {"manufacturer", profile.manufacturer},
+                                  {"model", profile.model},
+                                  {"schemes", schemes},
+                                  {"missing", missing.empty() ? "none" : missing},
+                                  {"max_sessions", limit(profile.max_sessions)},
+                                  {"max_rw_sessions", limit(profile.max_rw_sessions)},
+                                  {"free_public_memory", number(profile.free_public_memory)},
+                                  {"free_private_memory", number(profile.free_private_memory)}});
 }
 
 Status require_scheme(const TokenProfile& profile, std::string_view token_label, SignScheme scheme) {

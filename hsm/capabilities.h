@@ -24,6 +24,10 @@ std::string mechanism_name(CK_MECHANISM_TYPE mechanism);
 // C_GetMechanismList or C_GetTokenInfo failures (rv_error).
 Result<TokenProfile> probe_token(const CK_FUNCTION_LIST& api, CK_SLOT_ID slot);
 
+// The hsm_token_profile log line, at every login: an operator sees which schemes this token can
+// serve and the limits it announces before any key is made.
+void log_token_profile(std::string_view label, const TokenProfile& profile);
+
 // kHsmModule naming the scheme and the missing mechanism when the profile lacks `scheme`.
 Status require_scheme(const TokenProfile& profile, std::string_view token_label, SignScheme scheme);
 

@@ -48,26 +48,6 @@ double unit_random() {
 // or one operation the token refused).
 bool loses_connection(Fault fault) { return fault == Fault::kLoggedOut || fault == Fault::kDeviceGone; }
 
-// What the token offers, once at start: an operator reading the log sees which schemes this
-// token can serve and the limits it announces, before any key is made.
-void log_profile(const std::string& label, const TokenProfile& profile) {
-  std::string schemes;
-  for (SignScheme scheme : profile.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(scheme_name(scheme));
-  std::string missing;
-  for (const std::string& lack : profile.missing) missing += (missing.empty() ? "" : "; ") + lack;
-  auto number = [](std::optional<std::uint64_t> n) { return n ? std::to_string(*n) : std::string("unreported"); };
-  auto limit = [](std::uint64_t n) { return n ? std::to_string(n) : std::string("unreported"); };
-  log::info("hsm_token_profile", {{"token", label},
-                                  {"manufacturer", profile.manufacturer},
-                                  {"model", profile.model},
-                                  {"schemes", schemes},
-                                  {"missing", missing.empty() ? "none" : missing},
-                                  {"max_sessions", limit(profile.max_sessions)},
-                                  {"max_rw_sessions", limit(profile.max_rw_sessions)},
-                                  {"free_public_memory", number(profile.free_public_memory)},
-                                  {"free_private_memory", number(profile.free_private_memory)}});
-}
-
 class P11Hsm final : public Hsm {
  public:
   P11Hsm(std::shared_ptr<Module> module, Options& options)
@@ -402,7 +382,7 @@ class P11Hsm final : public Hsm {
     if (!pin.ok()) return make_error(Code::kHsmUnavailable, pin.error().message);
     auto connection = connect(module_, label_, *pin, max_sessions_, generation_.fetch_add(1) + 1, scheme_);
     if (connection.ok()) {
-      log_profile(label_, (*connection)->profile);
+      log_token_profile(label_, (*connection)->profile);
       std::lock_guard lock(mutex_);
       last_profile_ = (*connection)->profile;
     }
@@ -476,7 +456,7 @@ Result<std::unique_ptr<Hsm>> Hsm::open(Options options) {
 
   auto hsm = std::make_unique<P11Hsm>(std::move(*module), options);
   if (connection.ok()) {
-    log_profile(options.token_label, (*connection)->profile);
+    log_token_profile(options.token_label, (*connection)->profile);
     hsm->begin(std::move(*connection), "");
   } else {
     log::warn("hsm_unavailable_at_start", {{"token", options.token_label}, {"detail", connection.error().message}});

@@ -141,7 +141,7 @@ struct Options {
   // The scheme new keys are made for (keys.algorithm). A token without its mechanisms is refused
   // (kHsmModule, naming the mechanism); an RSA key whose binding the token does not report is
   // read as this scheme when it is RS256 or PS256 (RS256 otherwise).
-  std::optional<SignScheme> scheme;
+  std::optional<SignScheme> scheme{};
 };
 
 class Hsm {

@@ -26,8 +26,9 @@ void fill_public(Template& t, SignScheme scheme, std::string_view id, std::strin
   }
   add_key_identity(t, id, label);
   static constexpr char kF4[] = "\x01\x00\x01";  // 65537
+  // No CKA_VERIFY or CKA_ENCRYPT, as in fill_ec_public_template: tpm2-pkcs11 refuses either when
+  // it differs from the TPM object's own.
   t.add_bool(CKA_PRIVATE, false)
-      .add_bool(CKA_ENCRYPT, false)
       .add_bool(CKA_WRAP, false)
       .add_ulong(CKA_MODULUS_BITS, rsa_bits)
       .add_bytes(CKA_PUBLIC_EXPONENT, std::string_view(kF4, 3));
