@@ -3,6 +3,7 @@ through p11-kit-client.so: PKCS#11 over a Unix socket, as a network HSM's client
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,10 @@ def unavailable() -> str:
 class RemotedSignet(Signet):
     def __init__(self, folder: Path, algorithm: str = "ES256"):
         super().__init__(folder, algorithm)
-        self.socket = self.dir / "p11-kit.sock"
+        # A folder of its own under /tmp: a Unix socket path has at most 107 bytes, which a test's
+        # folder in the build tree can exceed (p11-kit server then aborts in create_unix_socket).
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="signet-p11kit-"))
+        self.socket = self.socket_dir / "p11-kit.sock"
         self.server_log = open(self.dir / "p11-kit-server.log", "ab")
         # --foreground: the server is this process's child, stopped by its pid in close().
         self.server = subprocess.Popen(
@@ -51,3 +55,4 @@ class RemotedSignet(Signet):
         self.server.terminate()
         self.server.wait(timeout=10)
         self.server_log.close()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
