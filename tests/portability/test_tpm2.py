@@ -14,12 +14,12 @@ if tpm.unavailable():
     pytest.skip(f"portability suite not run: {tpm.unavailable()}", allow_module_level=True)
 
 
-# docs/HSMS.md, tpm2-pkcs11 quirk 4: about 10 s after start, CKA_VALUE of the private data objects
-# Signet wrote reads as CKR_ATTRIBUTE_TYPE_INVALID ("Needed CKA_VALUE but didn't find encrypted
-# blob"), so whatever reads the ring's records on the long-lived daemon fails. Not strict: the
-# checks run and pass whenever the fault has not struck yet.
-RECORDS_UNREADABLE = ("tpm2-pkcs11 1.9 answers CKR_ATTRIBUTE_TYPE_INVALID for CKA_VALUE of Signet's "
-                      "data objects ~10 s after start (docs/HSMS.md, tpm2-pkcs11 quirk 4)")
+# docs/HSMS.md, tpm2-pkcs11 quirk 4: from the first record rewrite (about 10 s after start) a data
+# object gets the handle of a live key, which then answers CKA_VALUE with CKR_ATTRIBUTE_TYPE_INVALID
+# ("Needed CKA_VALUE but didn't find encrypted blob"), so whatever reads the ring's records on the
+# long-lived daemon fails. Not strict: the checks run and pass whenever the fault has not struck yet.
+RECORDS_UNREADABLE = ("tpm2-pkcs11 1.9 hands a new data object the handle of a live key, whose CKA_VALUE "
+                      "is CKR_ATTRIBUTE_TYPE_INVALID (docs/HSMS.md, tpm2-pkcs11 quirk 4)")
 
 
 def _expected_to_fail(test):
