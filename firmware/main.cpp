@@ -52,6 +52,8 @@ Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config, bool wa
   options.token_label = config.hsm.token_label;
   options.pin_source = std::move(*pin_source);
   options.wait_for_token = wait_for_token;
+  // A token without this algorithm's mechanisms is refused at start, naming them.
+  options.scheme = ring::scheme_for(*jose::parse_alg(config.keys.algorithm));
   return hsm::Hsm::open(std::move(options));
 }
 
@@ -150,6 +152,22 @@ void refresh_token_identity(const config::Config& config, const TlsFiles& tls) {
   log::info("tls_identity_refreshed");
 }
 
+// Which of Signet's promises this token keeps itself, said once the ring has read or made its keys
+// (the token's answers about them decide "allowed_mechanisms"). The same as /metrics shows.
+void log_guarantees(const hsm::Hsm& hsm) {
+  const hsm::TokenProfile profile = hsm.token_profile();
+  std::string by_token;
+  std::string by_signet_only;
+  for (const hsm::Guarantee& g : hsm::guarantees(profile)) {
+    std::string& list = g.by_token ? by_token : by_signet_only;
+    list += (list.empty() ? "" : ",") + std::string(g.name);
+  }
+  auto event = by_signet_only.empty() ? log::info : log::warn;
+  event("hsm_guarantees", {{"enforced_by_token", by_token},
+                           {"not_enforced_by_token", by_signet_only.empty() ? "none" : by_signet_only},
+                           {"allowed_mechanisms", hsm::binding_name(profile.allowed_mechanisms)}});
+}
+
 // --check: everything a start would touch, without changing the token or listening.
 int check(const config::Config& config) {
   auto tls = read_tls_files(config);
@@ -219,6 +237,8 @@ int serve(const config::Config& config, const sigset_t& signals) {
   } forget_listener{hsm};
   if (ledger) rotation.on_key_event([&ledger](ring::KeyEvent event, const std::string& kid) { record(*ledger, event, kid); });
   if (auto started = rotation.start(kStartTimeout); !started.ok()) return fail(started.error());
+
+  log_guarantees(hsm);
 
   const issuance::Issuer issuer(config.issuer, ring, hsm, ledger.get(), &unix_now,
                                 issuance::signing_gate_options(config.limits, hsm.session_capacity()));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "hsm/capabilities.h"
+
 namespace signet::hsm {
 namespace {
 
@@ -14,9 +16,15 @@ constexpr std::size_t kPreopenedSessions = 4;
 
 Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
                                             SecretString& pin, std::size_t max_sessions,
-                                            std::uint64_t generation) {
+                                            std::uint64_t generation,
+                                            std::optional<SignScheme> scheme) {
   auto token = Token::open(std::move(module), label, pin);
   if (!token.ok()) return token.error();
+  auto profile = probe_token((*token)->api(), (*token)->slot());
+  if (!profile.ok()) return profile.error();
+  if (scheme) {
+    if (Status can = require_scheme(*profile, label, *scheme); !can.ok()) return can.error();
+  }
   std::size_t capacity = max_sessions;
   if ((*token)->session_limit() != 0) {
     capacity = std::min<std::size_t>(capacity, (*token)->session_limit());
@@ -28,6 +36,7 @@ Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std:
   connection->token = std::move(*token);
   connection->pool = std::move(*pool);
   connection->generation = generation;
+  connection->profile = std::move(*profile);
   return connection;
 }
 

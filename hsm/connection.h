@@ -7,10 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "base/result.h"
 #include "base/secret.h"
+#include "hsm/hsm.h"
 #include "hsm/module.h"
 #include "hsm/session_pool.h"
 #include "hsm/token.h"
@@ -23,13 +25,16 @@ struct Connection {
   std::unique_ptr<Token> token;
   std::unique_ptr<SessionPool> pool;
   std::uint64_t generation = 0;  // handles read in this connection carry it (KeyRef)
+  TokenProfile profile;          // probed at this login (hsm/capabilities.h)
 };
 
-// Finds the token by label, logs in with pin (wiped) and opens the pool with a few sessions, so
-// that a token that cannot serve fails here rather than at the first signature. Errors as
-// Token::open and SessionPool::create.
+// Finds the token by label, logs in with pin (wiped), probes what it offers and opens the pool
+// with a few sessions, so that a token that cannot serve fails here rather than at the first
+// signature. Errors as Token::open and SessionPool::create, and kHsmModule when the token lacks
+// the mechanisms of `scheme`.
 Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
                                             SecretString& pin, std::size_t max_sessions,
-                                            std::uint64_t generation);
+                                            std::uint64_t generation,
+                                            std::optional<SignScheme> scheme);
 
 }  // namespace signet::hsm

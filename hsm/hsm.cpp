@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "hsm/backoff.h"
+#include "hsm/capabilities.h"
 #include "hsm/connection.h"
 #include "hsm/operations.h"
 
@@ -53,7 +54,10 @@ class P11Hsm final : public Hsm {
       : module_(std::move(module)),
         label_(options.token_label),
         pin_source_(std::move(options.pin_source)),
-        max_sessions_(options.max_sessions) {}
+        max_sessions_(options.max_sessions),
+        scheme_(options.scheme),
+        reading_{binding_, options.scheme && is_rsa(*options.scheme) ? *options.scheme
+                                                                     : SignScheme::kRsaPkcs1Sha256} {}
 
   ~P11Hsm() override {
     {
@@ -84,15 +88,15 @@ class P11Hsm final : public Hsm {
     std::lock_guard writing(write_mutex_);
     return in_connection<KeyInfo>(kOnce, [&](Connection& c, SessionRef& s) -> Result<KeyInfo> {
       if (Status in = require_login(s); !in.ok()) return in.error();
-      auto key = generate_key_pair(s, scheme, rsa_bits, id);
+      auto key = generate_key_pair(s, scheme, rsa_bits, id, reading_);
       if (key.ok()) key->ref.generation = c.generation;
       return key;
     });
   }
 
   Result<std::vector<KeyInfo>> list_keys() override {
-    return viewed<std::vector<KeyInfo>>([](Connection& c, SessionRef& s) {
-      auto keys = list_key_pairs(s);
+    return viewed<std::vector<KeyInfo>>([&](Connection& c, SessionRef& s) {
+      auto keys = list_key_pairs(s, reading_);
       if (keys.ok()) {
         for (auto& key : *keys) key.ref.generation = c.generation;
       }
@@ -161,6 +165,18 @@ class P11Hsm final : public Hsm {
   std::size_t session_capacity() const override {
     auto connection = connection_.load(std::memory_order_acquire);
     return connection ? connection->pool->capacity() : max_sessions_;
+  }
+
+  TokenProfile token_profile() const override {
+    TokenProfile profile;
+    if (auto connection = connection_.load(std::memory_order_acquire)) {
+      profile = connection->profile;
+    } else {
+      std::lock_guard lock(mutex_);
+      profile = last_profile_;
+    }
+    profile.allowed_mechanisms = binding_.load();
+    return profile;
   }
 
   Status check_health() override {
@@ -339,7 +355,8 @@ class P11Hsm final : public Hsm {
         continue;
       }
       const Error& error = attempt.error();
-      if (error.code == Code::kHsmPin || error.code == Code::kConfig) {
+      // A refused PIN, or a token that lacks the configured scheme: trying again cannot help.
+      if (error.code == Code::kHsmPin || error.code == Code::kConfig || error.code == Code::kHsmModule) {
         state_ = Health::kFailed;
         reason_ = error.message;
         recovery_due_ = false;
@@ -363,13 +380,22 @@ class P11Hsm final : public Hsm {
     }
     auto pin = pin_source_();
     if (!pin.ok()) return make_error(Code::kHsmUnavailable, pin.error().message);
-    return connect(module_, label_, *pin, max_sessions_, generation_.fetch_add(1) + 1);
+    auto connection = connect(module_, label_, *pin, max_sessions_, generation_.fetch_add(1) + 1, scheme_);
+    if (connection.ok()) {
+      log_token_profile(label_, (*connection)->profile);
+      std::lock_guard lock(mutex_);
+      last_profile_ = (*connection)->profile;
+    }
+    return connection;
   }
 
   const std::shared_ptr<Module> module_;
   const std::string label_;
   const PinSource pin_source_;
   const std::size_t max_sessions_;
+  const std::optional<SignScheme> scheme_;
+  std::atomic<Binding> binding_{Binding::kUnknown};  // learned from the first key, kept across logins
+  KeyReading reading_;
 
   std::atomic<std::shared_ptr<Connection>> connection_;  // null while recovering
   std::atomic<std::uint64_t> generation_{1};
@@ -393,6 +419,7 @@ class P11Hsm final : public Hsm {
   std::string reason_;
   std::uint64_t recoveries_ = 0;
   std::shared_ptr<Connection> retired_;
+  TokenProfile last_profile_;  // of the last connection, shown while recovering
   std::thread recovery_thread_;  // last: started once everything above exists
 };
 
@@ -421,7 +448,7 @@ Result<std::unique_ptr<Hsm>> Hsm::open(Options options) {
     if (!pin.ok()) return pin.error();
     options.pin = std::move(*pin);
   }
-  auto connection = connect(*module, options.token_label, options.pin, options.max_sessions, 1);
+  auto connection = connect(*module, options.token_label, options.pin, options.max_sessions, 1, options.scheme);
   options.pin.wipe();
   const bool transient = !connection.ok() && (connection.error().code == Code::kHsmUnavailable ||
                                               connection.error().code == Code::kHsmTokenNotFound);
@@ -429,6 +456,7 @@ Result<std::unique_ptr<Hsm>> Hsm::open(Options options) {
 
   auto hsm = std::make_unique<P11Hsm>(std::move(*module), options);
   if (connection.ok()) {
+    log_token_profile(options.token_label, (*connection)->profile);
     hsm->begin(std::move(*connection), "");
   } else {
     log::warn("hsm_unavailable_at_start", {{"token", options.token_label}, {"detail", connection.error().message}});

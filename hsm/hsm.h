@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,9 @@ enum class SignScheme {
   kEcdsaP256Sha256, // SHA-256 in software, then CKM_ECDSA: 64 bytes r||s (JWS ES256)
   kEd25519,         // CKM_EDDSA (JWS EdDSA)
 };
+
+// The JWS name of the scheme ("RS256", "PS256", "ES256", "EdDSA"), for logs and errors.
+std::string_view scheme_name(SignScheme scheme);
 
 // A reference to a private key usable for sign(). Only valid for the Hsm that made it. A token
 // that lost our login (a reboot, a network HSM that dropped us) hands out new object handles
@@ -57,7 +61,44 @@ struct KeyInfo {
   bool local = false;
   bool always_sensitive = false;
   bool never_extractable = false;
+  // CKA_ALLOWED_MECHANISMS read back as exactly the scheme's one mechanism: the token itself
+  // refuses any other use of the key. False when the token does not report it (hsm/capabilities.h);
+  // the scheme is then the one Signet's own code signs with, not the token's promise.
+  bool mechanism_bound = false;
 };
+
+// Whether the token takes and reports CKA_ALLOWED_MECHANISMS of Signet's keys (learned from the
+// first key read or made): a token that does not report it may still keep it, but cannot show it.
+enum class Binding {
+  kUnknown,      // no Signet key read yet
+  kEnforced,     // read back as the one mechanism Signet set
+  kNotReported,  // C_GetAttributeValue refused it: not counted as enforced
+  kNotAccepted,  // C_GenerateKeyPair refused it (CKR_ATTRIBUTE_TYPE_INVALID): keys are made without
+};
+
+// What the token is and offers, probed at every login (C_GetTokenInfo, C_GetMechanismList,
+// C_GetMechanismInfo), and which of Signet's promises the token keeps itself.
+struct TokenProfile {
+  std::string manufacturer;  // CK_TOKEN_INFO, spaces trimmed
+  std::string model;
+  std::vector<SignScheme> schemes;   // those whose signing and key-generation mechanisms it has
+  std::vector<std::string> missing;  // the others, e.g. "EdDSA: CKM_EDDSA, CKM_EC_EDWARDS_KEY_PAIR_GEN"
+  std::uint64_t max_sessions = 0;    // 0: the token reports no limit
+  std::uint64_t max_rw_sessions = 0;
+  std::optional<std::uint64_t> free_public_memory;  // bytes, when the token reports them
+  std::optional<std::uint64_t> free_private_memory;
+  Binding allowed_mechanisms = Binding::kUnknown;
+};
+
+// One promise and who keeps it: the token (checked by reading the key back), or nobody but
+// Signet's own code. Signet does not run where a promise cannot be kept at all (a private key
+// that is not sensitive, not sign-only, extractable, or made outside the token).
+struct Guarantee {
+  std::string_view name;  // "sensitive", "never_extractable", "local", "sign_only", "allowed_mechanisms"
+  bool by_token = false;
+};
+std::vector<Guarantee> guarantees(const TokenProfile& profile);
+std::string_view binding_name(Binding binding);
 
 // Where the PIN comes from each time the token needs a login: the first one, and every one
 // after the token lost the login. Called from the recovery thread only.
@@ -97,6 +138,10 @@ struct Options {
   // then answers an Hsm that is kRecovering and logs in as soon as the token answers. A module
   // that does not load, or a refused PIN, still fails open().
   bool wait_for_token = false;
+  // The scheme new keys are made for (keys.algorithm). A token without its mechanisms is refused
+  // (kHsmModule, naming the mechanism); an RSA key whose binding the token does not report is
+  // read as this scheme when it is RS256 or PS256 (RS256 otherwise).
+  std::optional<SignScheme> scheme{};
 };
 
 class Hsm {
@@ -167,6 +212,9 @@ class Hsm {
   // How many operations can run in the token at once: the session pool's size (Options::
   // max_sessions, capped by the token's own session limit). 0 when unknown (test doubles).
   virtual std::size_t session_capacity() const { return 0; }
+
+  // What the token offers and enforces (see TokenProfile); empty before the first login.
+  virtual TokenProfile token_profile() const { return {}; }
 };
 
 // Reads the PIN from a file that must be a regular file not readable or writable by group or

@@ -15,9 +15,18 @@ constexpr std::size_t kP256CoordinateSize = 32;
 constexpr std::size_t kEd25519KeySize = 32;
 
 // The scheme a key is bound to, read from its key type and its single allowed mechanism, or
-// nullopt for anything Signet would not have generated.
+// nullopt for anything Signet would not have generated. Without a reported binding, the key type
+// alone decides, and an RSA key is read as the scheme Signet is configured for.
 std::optional<SignScheme> scheme_of(CK_KEY_TYPE type,
-                                    const std::vector<CK_MECHANISM_TYPE>& mechanisms) {
+                                    const std::optional<std::vector<CK_MECHANISM_TYPE>>& bound,
+                                    SignScheme unbound_rsa) {
+  if (!bound) {
+    if (type == CKK_RSA) return unbound_rsa;
+    if (type == CKK_EC) return SignScheme::kEcdsaP256Sha256;
+    if (type == CKK_EC_EDWARDS) return SignScheme::kEd25519;
+    return std::nullopt;
+  }
+  const std::vector<CK_MECHANISM_TYPE>& mechanisms = *bound;
   if (mechanisms.size() != 1) return std::nullopt;
   CK_MECHANISM_TYPE mechanism = mechanisms[0];
   if (type == CKK_RSA && mechanism == CKM_SHA256_RSA_PKCS) return SignScheme::kRsaPkcs1Sha256;
@@ -81,9 +90,32 @@ Result<bool> read_public_half(SessionRef& session, CK_OBJECT_HANDLE public_key, 
   return false;
 }
 
+// The key's CKA_ALLOWED_MECHANISMS, or nullopt when this token does not report it; the first
+// answer teaches `reading` which kind of token this is, so an unreported attribute is asked for
+// once per token, not once per key and listing.
+Result<std::optional<std::vector<CK_MECHANISM_TYPE>>> read_binding(SessionRef& session,
+                                                                   CK_OBJECT_HANDLE private_key,
+                                                                   KeyReading& reading) {
+  const Binding known = reading.binding.load(std::memory_order_relaxed);
+  if (known == Binding::kNotReported || known == Binding::kNotAccepted) {
+    return std::optional<std::vector<CK_MECHANISM_TYPE>>();
+  }
+  auto bound = get_mechanisms_if_reported(session, private_key, CKA_ALLOWED_MECHANISMS);
+  if (!bound.ok()) return bound.error();
+  const Binding learned = bound->has_value() ? Binding::kEnforced : Binding::kNotReported;
+  Binding expected = Binding::kUnknown;
+  // A token that reports it for one key and not another counts as not reporting it.
+  if (!reading.binding.compare_exchange_strong(expected, learned) && learned == Binding::kNotReported &&
+      expected == Binding::kEnforced) {
+    reading.binding.store(Binding::kNotReported);
+  }
+  return bound;
+}
+
 }  // namespace
 
-Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDLE private_key) {
+Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDLE private_key,
+                                            KeyReading& reading) {
   const std::optional<KeyInfo> not_ours;
   KeyInfo key;
   auto label = get_bytes(session, private_key, CKA_LABEL);
@@ -98,11 +130,12 @@ Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDL
 
   auto type = get_ulong(session, private_key, CKA_KEY_TYPE);
   if (!type.ok()) return type.error();
-  auto mechanisms = get_mechanisms(session, private_key, CKA_ALLOWED_MECHANISMS);
-  if (!mechanisms.ok()) return mechanisms.error();
-  std::optional<SignScheme> scheme = scheme_of(*type, *mechanisms);
+  auto bound = read_binding(session, private_key, reading);
+  if (!bound.ok()) return bound.error();
+  std::optional<SignScheme> scheme = scheme_of(*type, *bound, reading.unbound_rsa);
   if (!scheme) return not_ours;
   key.scheme = *scheme;
+  key.mechanism_bound = bound->has_value();
   key.ref = KeyRef{private_key, *scheme, key.id, 0};
 
   for (auto [attribute, flag] : {std::pair{CKA_LOCAL, &key.local},
@@ -122,7 +155,7 @@ Result<std::optional<KeyInfo>> describe_key(SessionRef& session, CK_OBJECT_HANDL
   return std::optional<KeyInfo>(std::move(key));
 }
 
-Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session) {
+Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session, KeyReading& reading) {
   // A key pair destroyed between the search and its reading (a replica retiring a key) is
   // searched again rather than left out: a listing must be complete (hsm.h).
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -133,7 +166,7 @@ Result<std::vector<KeyInfo>> list_key_pairs(SessionRef& session) {
     std::vector<KeyInfo> keys;
     bool vanished = false;
     for (CK_OBJECT_HANDLE handle : *private_keys) {
-      auto key = describe_key(session, handle);
+      auto key = describe_key(session, handle, reading);
       if (!key.ok() && key.error().code == Code::kNotFound) {
         vanished = true;
         break;

@@ -30,23 +30,38 @@ std::string attribute_name(CK_ATTRIBUTE_TYPE type) {
 // a retired key) before its attributes are read: kNotFound lets a listing skip it.
 Error gone(const std::string& what) { return make_error(Code::kNotFound, what + ": the object is gone"); }
 
+// The two calls without judging their answer: CKR_OK with the value, or the failing code.
+CK_RV query_attribute(SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type,
+                      std::string& value) {
+  CK_ATTRIBUTE attribute{type, nullptr, 0};
+  CK_RV rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
+  if (rv != CKR_OK) return rv;
+  // The length query succeeded without a length: the token cannot tell this attribute.
+  if (attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION) return CKR_ATTRIBUTE_TYPE_INVALID;
+  value.assign(attribute.ulValueLen, '\0');
+  attribute.pValue = value.data();
+  rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
+  if (rv == CKR_OK) value.resize(attribute.ulValueLen);
+  return rv;
+}
+
 Result<std::string> read_attribute(SessionRef& session, CK_OBJECT_HANDLE object,
                                    CK_ATTRIBUTE_TYPE type) {
   std::string what = "C_GetAttributeValue(" + attribute_name(type) + ")";
-  CK_ATTRIBUTE attribute{type, nullptr, 0};
-  CK_RV rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
+  std::string value;
+  CK_RV rv = query_attribute(session, object, type, value);
   if (rv == CKR_OBJECT_HANDLE_INVALID) return gone(what);
   if (rv != CKR_OK) return session.fail(what, rv);
-  if (attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-    return make_error(Code::kInternal, what + " answered no value");
-  }
-  std::string value(attribute.ulValueLen, '\0');
-  attribute.pValue = value.data();
-  rv = session.api.C_GetAttributeValue(session.handle, object, &attribute, 1);
-  if (rv == CKR_OBJECT_HANDLE_INVALID) return gone(what);
-  if (rv != CKR_OK) return session.fail(what, rv);
-  value.resize(attribute.ulValueLen);
   return value;
+}
+
+Result<std::vector<CK_MECHANISM_TYPE>> as_mechanisms(CK_ATTRIBUTE_TYPE type, const std::string& raw) {
+  if (raw.size() % sizeof(CK_MECHANISM_TYPE) != 0) {
+    return make_error(Code::kInternal, attribute_name(type) + " is not a mechanism list");
+  }
+  std::vector<CK_MECHANISM_TYPE> mechanisms(raw.size() / sizeof(CK_MECHANISM_TYPE));
+  if (!mechanisms.empty()) std::memcpy(mechanisms.data(), raw.data(), raw.size());
+  return mechanisms;
 }
 
 }  // namespace
@@ -122,17 +137,23 @@ Result<CK_ULONG> get_ulong(SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTR
   return value;
 }
 
-Result<std::vector<CK_MECHANISM_TYPE>> get_mechanisms(SessionRef& session,
-                                                      CK_OBJECT_HANDLE object,
-                                                      CK_ATTRIBUTE_TYPE type) {
-  auto raw = read_attribute(session, object, type);
-  if (!raw.ok()) return raw.error();
-  if (raw->size() % sizeof(CK_MECHANISM_TYPE) != 0) {
-    return make_error(Code::kInternal, attribute_name(type) + " is not a mechanism list");
+Result<std::optional<std::vector<CK_MECHANISM_TYPE>>> get_mechanisms_if_reported(
+    SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) {
+  std::string raw;
+  const CK_RV rv = query_attribute(session, object, type, raw);
+  if (rv == CKR_OBJECT_HANDLE_INVALID) return gone("C_GetAttributeValue(" + attribute_name(type) + ")");
+  // The session or the login is gone: that is the connection's trouble, not the attribute's.
+  const Fault fault = classify(rv);
+  if (fault == Fault::kSessionLost || fault == Fault::kLoggedOut || fault == Fault::kStaleHandle) {
+    return session.fail("C_GetAttributeValue(" + attribute_name(type) + ")", rv);
   }
-  std::vector<CK_MECHANISM_TYPE> mechanisms(raw->size() / sizeof(CK_MECHANISM_TYPE));
-  if (!mechanisms.empty()) std::memcpy(mechanisms.data(), raw->data(), raw->size());
-  return mechanisms;
+  // Anything else (CKR_ATTRIBUTE_TYPE_INVALID from a token without the attribute, the
+  // CKR_DEVICE_ERROR of a remoting layer that cannot carry it) says only that the token does not
+  // report it; a device that is really gone fails the next call as usual.
+  if (rv != CKR_OK) return std::optional<std::vector<CK_MECHANISM_TYPE>>();
+  auto mechanisms = as_mechanisms(type, raw);
+  if (!mechanisms.ok()) return mechanisms.error();
+  return std::optional<std::vector<CK_MECHANISM_TYPE>>(std::move(*mechanisms));
 }
 
 Status require_login(SessionRef& session) {

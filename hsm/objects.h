@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,9 +67,12 @@ Result<std::string> get_bytes(SessionRef& session, CK_OBJECT_HANDLE object,
                               CK_ATTRIBUTE_TYPE type);
 Result<bool> get_bool(SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
 Result<CK_ULONG> get_ulong(SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
-Result<std::vector<CK_MECHANISM_TYPE>> get_mechanisms(SessionRef& session,
-                                                      CK_OBJECT_HANDLE object,
-                                                      CK_ATTRIBUTE_TYPE type);
+
+// The mechanism list, or nullopt when the token does not report the attribute (it answers an
+// error other than a lost session or login, or no length): a token that lacks the attribute,
+// or a layer between Signet and the token that cannot carry it.
+Result<std::optional<std::vector<CK_MECHANISM_TYPE>>> get_mechanisms_if_reported(
+    SessionRef& session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
 
 // C_DestroyObject; an object that is already gone counts as destroyed.
 Status destroy_object(SessionRef& session, CK_OBJECT_HANDLE object);

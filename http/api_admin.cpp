@@ -43,7 +43,7 @@ Response key_list(const ApiContext& context, nlohmann::ordered_json extra = nloh
     k["tokens_reserved"] = used.tokens;                                         // by all replicas, ahead
     k["latest_exp"] = time_or_null(used.latest_exp);
     k["evidence"] = {{"local", key.local}, {"always_sensitive", key.always_sensitive},
-                     {"never_extractable", key.never_extractable}};
+                     {"never_extractable", key.never_extractable}, {"allowed_mechanisms", key.mechanism_bound}};
     keys.push_back(std::move(k));
   }
   extra["keys"] = std::move(keys);

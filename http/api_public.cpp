@@ -91,6 +91,11 @@ void render_hsm_metrics(const ApiContext& context, std::int64_t now_ms, std::str
   }
   out += "# TYPE signet_hsm_recoveries_total counter\nsignet_hsm_recoveries_total " + std::to_string(health.recoveries) + "\n";
   out += "# TYPE signet_hsm_faults_total counter\nsignet_hsm_faults_total " + std::to_string(health.faults) + "\n";
+  // 1: the token itself keeps the promise (read back from it); 0: only Signet's own code does.
+  out += "# TYPE signet_hsm_guarantee gauge\n";
+  for (const hsm::Guarantee& g : hsm::guarantees(context.hsm.token_profile())) {
+    out += "signet_hsm_guarantee{name=\"" + std::string(g.name) + "\"} " + (g.by_token ? "1" : "0") + "\n";
+  }
   if (health.last_signature_ms > 0) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(now_ms - health.last_signature_ms) / 1000.0);

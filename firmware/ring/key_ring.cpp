@@ -55,6 +55,7 @@ RingKey describe(const hsm::KeyInfo& info) {
   key.local = info.local;
   key.always_sensitive = info.always_sensitive;
   key.never_extractable = info.never_extractable;
+  key.mechanism_bound = info.mechanism_bound;
   return key;
 }
 

@@ -46,6 +46,7 @@ struct RingKey {
   bool local = false;
   bool always_sensitive = false;
   bool never_extractable = false;
+  bool mechanism_bound = false;  // the token reported CKA_ALLOWED_MECHANISMS (hsm::KeyInfo)
   std::shared_ptr<KeyCounters> counters;
 };
 

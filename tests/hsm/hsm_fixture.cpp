@@ -35,7 +35,7 @@ void keep_module_mapped(const char* path) {
 }  // namespace signet::hsm::testing
 
 namespace signet::hsm {
-void PrintTo(SignScheme scheme, std::ostream* os) { *os << testing::scheme_name(scheme); }
+void PrintTo(SignScheme scheme, std::ostream* os) { *os << hsm::scheme_name(scheme); }
 }  // namespace signet::hsm
 
 namespace signet::hsm::testing {
@@ -210,16 +210,6 @@ bool verify_signature(const KeyInfo& key, const std::string& message,
                               message.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
-}
-
-const char* scheme_name(SignScheme scheme) {
-  switch (scheme) {
-    case SignScheme::kRsaPkcs1Sha256: return "RS256";
-    case SignScheme::kRsaPssSha256: return "PS256";
-    case SignScheme::kEcdsaP256Sha256: return "ES256";
-    case SignScheme::kEd25519: return "EdDSA";
-  }
-  return "?";
 }
 
 void HsmTest::SetUp() {

@@ -51,8 +51,6 @@ class RawP11 {
 bool verify_signature(const KeyInfo& key, const std::string& message,
                       const std::string& signature);
 
-const char* scheme_name(SignScheme scheme);
-
 // In sanitizer builds, keeps a PKCS#11 module loaded for the rest of the process so that
 // LeakSanitizer can attribute (and suppress) the module's own leaks; a no-op otherwise.
 void keep_module_mapped(const char* path);

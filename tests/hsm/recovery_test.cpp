@@ -502,5 +502,28 @@ TEST_F(RecoveryTest, LoggedOutViewIsNeverEmptyOrNotFound) {
   EXPECT_EQ(*data, "usage");
 }
 
+// A token older than PKCS#11 2.40 refuses CKA_ALLOWED_MECHANISMS (and CKA_COPYABLE,
+// CKA_DESTROYABLE) in a template with CKR_ATTRIBUTE_TYPE_INVALID. Emulated here by failing every
+// second C_GenerateKeyPair: the first key is made as usual, the second key's first attempt is
+// refused. That key is made again without them, said unbound, still signs, and the token's binding
+// is reported as not accepted.
+TEST_F(RecoveryTest, ATokenThatRefusesThe240AttributesGetsUnboundKeys) {
+  open();
+  write_control("fail C_GenerateKeyPair CKR_ATTRIBUTE_TYPE_INVALID every 2\n");
+  auto bound = hsm_->generate_key(SignScheme::kEcdsaP256Sha256, 0);
+  ASSERT_TRUE(bound.ok()) << bound.error().message;
+  EXPECT_TRUE(bound->mechanism_bound);
+  auto unbound = hsm_->generate_key(SignScheme::kEcdsaP256Sha256, 0);
+  ASSERT_TRUE(unbound.ok()) << unbound.error().message;
+  EXPECT_EQ(count_trace("C_GenerateKeyPair", "CKR_ATTRIBUTE_TYPE_INVALID"), 1u);
+  EXPECT_FALSE(unbound->mechanism_bound);
+  EXPECT_TRUE(unbound->local && unbound->always_sensitive && unbound->never_extractable);
+  EXPECT_EQ(hsm_->token_profile().allowed_mechanisms, Binding::kNotAccepted);
+  EXPECT_EQ(hsm_->health().state, Health::kReady);
+  auto signature = sign_with(unbound->ref, "unbound");
+  ASSERT_TRUE(signature.ok()) << signature.error().message;
+  EXPECT_TRUE(verify_signature(*unbound, "unbound", *signature));
+}
+
 }  // namespace
 }  // namespace signet::hsm::testing

@@ -12,7 +12,7 @@ function(signet_pytest name file)
   list(APPEND programs "SIGNET_P11FAULT=${CMAKE_BINARY_DIR}/lib/libsignet-p11fault.so")
   # Each file its own temp root in the build folder: parallel runs never share or prune it.
   add_test(NAME ${name}
-           COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --basetemp=${CMAKE_CURRENT_BINARY_DIR}/tmp-${name} ${file}
+           COMMAND /usr/bin/python3 -m pytest -q -rsx -p no:cacheprovider --basetemp=${CMAKE_CURRENT_BINARY_DIR}/tmp-${name} ${file}
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   # SIGNET_BUILD_DIR: for the packaging tests, which install and package this build.
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${programs};SIGNET_BUILD_DIR=${CMAKE_BINARY_DIR}" TIMEOUT 600)

@@ -88,7 +88,8 @@ def test_signetctl_keys_list_and_revoke(daemon):
     assert listed.returncode == 0, listed.stderr
     states = {k["kid"]: k["state"] for k in json.loads(listed.stdout)["keys"]}
     assert sorted(states.values()) == ["active", "next"]
-    assert all(k["evidence"] == {"local": True, "always_sensitive": True, "never_extractable": True}
+    assert all(k["evidence"] == {"local": True, "always_sensitive": True, "never_extractable": True,
+                                  "allowed_mechanisms": True}
                for k in json.loads(listed.stdout)["keys"])
     human = ctl(daemon, "keys", "list")
     assert active_kid(daemon) in human.stdout and "active" in human.stdout
