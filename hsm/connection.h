@@ -25,10 +25,10 @@ struct Connection {
   std::uint64_t generation = 0;  // handles read in this connection carry it (KeyRef)
 };
 
-// Finds the token by label, logs in with pin (wiped) and opens the pool with a few sessions, so
+// Finds the selected token, logs in with pin (wiped) and opens the pool with a few sessions, so
 // that a token that cannot serve fails here rather than at the first signature. Errors as
 // Token::open and SessionPool::create.
-Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
+Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, const TokenSelector& selector,
                                             SecretString& pin, std::size_t max_sessions,
                                             std::uint64_t generation);
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,7 +88,9 @@ std::string_view health_name(Health health);
 
 struct Options {
   std::string module_path;  // e.g. /usr/lib/softhsm/libsofthsm2.so
-  std::string token_label;
+  std::string token_label;  // the token: every one of these three that is set must match
+  std::string token_serial;
+  std::optional<std::uint64_t> slot_id;
   SecretString pin;  // the first login's PIN, wiped once used; empty: ask pin_source
   // Every later login: after a reboot of the token, or a first login that open() could not
   // make. Without it, a lost login cannot be recovered and the Hsm reports kFailed.
