@@ -93,17 +93,17 @@ std::string percent_encode(const std::string& text) {
 
 Result<InitPlan> plan_init(const Args& args, const std::string& host_name, const std::string& working_dir) {
   InitPlan plan;
-  for (const char* required : {"config-dir", "pin-file"}) {
-    if (args.option(required).empty()) return bad(required, "is required (see 'signetctl init --help')");
-  }
+  // In the order of the synopsis, so that the first one missing is named. The module may
+  // instead be the module-path of --uri, and the token its label or the URI (as hsm.uri).
+  const bool by_uri = !args.option("uri").empty();
+  if (args.option("config-dir").empty()) return bad("config-dir", "is required (see 'signetctl init --help')");
+  if (!by_uri && args.option("module").empty()) return bad("module", "is required (see 'signetctl init --help')");
+  if (args.option("token-label").empty() != by_uri) return bad("token-label", "or --uri: exactly one of them is required");
+  if (args.option("pin-file").empty()) return bad("pin-file", "is required (see 'signetctl init --help')");
   plan.config_dir = absolute(args.option("config-dir"), working_dir);
   plan.config_file = (std::filesystem::path(plan.config_dir) / "signet.json").string();
-  // The token: by --token-label, or by an RFC 7512 --uri, as hsm.token_label and hsm.uri.
-  if (args.option("token-label").empty() == args.option("uri").empty()) {
-    return bad("token-label", "or --uri: exactly one of them is required");
-  }
   plan.module = args.option("module");  // a bare name is for dlopen to find
-  if (!args.option("uri").empty()) {
+  if (by_uri) {
     auto uri = config::parse_pkcs11_uri(args.option("uri"));
     auto selection = uri.ok() ? config::token_selection(*uri) : Result<config::TokenSelection>(uri.error());
     if (!selection.ok()) return bad("uri", selection.error().message);
