@@ -88,9 +88,7 @@ std::string_view health_name(Health health);
 
 struct Options {
   std::string module_path;  // e.g. /usr/lib/softhsm/libsofthsm2.so
-  std::string token_label;  // the token: every one of these three that is set must match
-  std::string token_serial;
-  std::optional<std::uint64_t> slot_id;
+  std::string token_label;  // with token_serial and slot_id below: every one set must match
   SecretString pin;  // the first login's PIN, wiped once used; empty: ask pin_source
   // Every later login: after a reboot of the token, or a first login that open() could not
   // make. Without it, a lost login cannot be recovered and the Hsm reports kFailed.
@@ -100,6 +98,10 @@ struct Options {
   // then answers an Hsm that is kRecovering and logs in as soon as the token answers. A module
   // that does not load, or a refused PIN, still fails open().
   bool wait_for_token = false;
+  // More of what selects the token (hsm.uri), last so that designated initializers that name
+  // only the label stay complete.
+  std::string token_serial;
+  std::optional<std::uint64_t> slot_id;
 };
 
 class Hsm {
