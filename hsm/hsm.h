@@ -98,10 +98,10 @@ struct Options {
   // then answers an Hsm that is kRecovering and logs in as soon as the token answers. A module
   // that does not load, or a refused PIN, still fails open().
   bool wait_for_token = false;
-  // More of what selects the token (hsm.uri), last so that designated initializers that name
-  // only the label stay complete.
-  std::string token_serial;
-  std::optional<std::uint64_t> slot_id;
+  // More of what selects the token (hsm.uri). Initialized here, so that designated
+  // initializers that name only the label stay complete (-Wmissing-field-initializers).
+  std::string token_serial{};
+  std::optional<std::uint64_t> slot_id{};
 };
 
 class Hsm {
