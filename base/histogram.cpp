@@ -31,4 +31,10 @@ void LatencyHistogram::render(std::string_view name, std::string_view labels, st
   out += std::string(name) + "_count" + braces + " " + std::to_string(cumulative) + "\n";
 }
 
+std::uint64_t LatencyHistogram::count() const {
+  std::uint64_t total = 0;
+  for (const auto& bucket : buckets_) total += bucket.load(std::memory_order_relaxed);
+  return total;
+}
+
 }  // namespace signet

@@ -20,6 +20,8 @@ class LatencyHistogram {
   void observe(std::chrono::nanoseconds latency);
   // "<name>_bucket{<labels>,le=...} n" lines, _sum (seconds) and _count.
   void render(std::string_view name, std::string_view labels, std::string& out) const;
+  // Observations so far.
+  std::uint64_t count() const;
 
  private:
   std::array<std::atomic<std::uint64_t>, kBoundsMicros.size() + 1> buckets_{};

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/hex.h"
+#include "config/pkcs11_uri.h"
 #include "base/strict_json.h"
 
 namespace signet::config {
@@ -163,11 +164,35 @@ std::string credential_path(const std::string& name) {
 
 void read_hsm(ObjectReader& top, Config& config, const std::filesystem::path& base) {
   const Json* v = top.find("hsm");
-  if (!v) throw FieldError{"hsm", "is required (module, token_label and pin_file or pin_env)"};
+  if (!v) throw FieldError{"hsm", "is required (module, token_label or uri, and pin_file, pin_env or pin_credential)"};
   ObjectReader r(*v, "hsm");
-  config.hsm.module = r.required_string("module");
-  config.hsm.token_label = r.required_string("token_label");
-  if (config.hsm.token_label.size() > 32) throw FieldError{"hsm.token_label", "is longer than 32 characters"};
+  // The token: by label, or by an RFC 7512 URI that may also select by serial or slot and name
+  // the module (config/pkcs11_uri.h).
+  const auto label = r.string("token_label");
+  const auto uri = r.string("uri");
+  if (label.has_value() == uri.has_value()) {
+    throw FieldError{"hsm.token_label", "exactly one of hsm.token_label and hsm.uri (a PKCS#11 URI) must be set"};
+  }
+  std::string module_path;
+  if (uri) {
+    auto parsed = parse_pkcs11_uri(*uri);
+    auto selection = parsed.ok() ? token_selection(*parsed) : Result<TokenSelection>(parsed.error());
+    if (!selection.ok()) throw FieldError{"hsm.uri", selection.error().message};
+    config.hsm.uri = *uri;
+    config.hsm.token_label = selection->label;
+    config.hsm.token_serial = selection->serial;
+    config.hsm.slot_id = selection->slot_id;
+    module_path = selection->module_path;
+  } else {
+    config.hsm.token_label = *label;
+    if (config.hsm.token_label.size() > 32) throw FieldError{"hsm.token_label", "is longer than 32 characters"};
+  }
+  const auto module = r.string("module");
+  if (module && !module_path.empty()) {
+    throw FieldError{"hsm.module", "is given twice: here and as the module-path of hsm.uri; keep one"};
+  }
+  if (!module && module_path.empty()) throw FieldError{"hsm.module", "is required (or module-path in hsm.uri)"};
+  config.hsm.module = module ? *module : module_path;
   if (auto f = r.string("pin_file")) config.hsm.pin_file = resolve(base, *f);
   if (auto e = r.string("pin_env")) config.hsm.pin_env = *e;
   if (auto c = r.string("pin_credential")) config.hsm.pin_credential = *c;
@@ -347,7 +372,8 @@ const Profile* Config::find_profile(std::string_view name) const {
 }
 
 bool is_reserved_claim(std::string_view name) {
-  static constexpr std::array kReserved = {"iss", "sub", "aud", "iat", "nbf", "exp", "jti", "type"};
+  // client_id and scope: what an RFC 9068 access token says about its grant (access_token.h).
+  static constexpr std::array kReserved = {"iss", "sub", "aud", "iat", "nbf", "exp", "jti", "type", "client_id", "scope"};
   return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
 }
 

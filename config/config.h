@@ -34,7 +34,10 @@ struct Tls {
 
 struct Hsm {
   std::string module;
-  std::string token_label;
+  std::string token_label;  // empty when uri selects the token by serial or slot alone
+  std::string uri;           // RFC 7512, as given; its selection is in the fields around it
+  std::string token_serial;  // from uri: the token must carry this serial number
+  std::optional<std::uint64_t> slot_id;  // from uri: the token must be in this slot
   std::string pin_file;  // exactly one of pin_file, pin_env and pin_credential
   std::string pin_env;
   // A systemd credential (LoadCredential=NAME:...): read as the file $CREDENTIALS_DIRECTORY/NAME,

@@ -20,6 +20,7 @@
 #include "firmware/audit/token_anchor.h"
 #include "firmware/auth/client_table.h"
 #include "firmware/command_line.h"
+#include "firmware/issuance/access_token.h"
 #include "firmware/issuance/issuer.h"
 #include "firmware/reload.h"
 #include "firmware/ring/key_ring.h"
@@ -50,6 +51,8 @@ Result<std::unique_ptr<hsm::Hsm>> open_hsm(const config::Config& config, bool wa
   hsm::Options options;
   options.module_path = config.hsm.module;
   options.token_label = config.hsm.token_label;
+  options.token_serial = config.hsm.token_serial;
+  options.slot_id = config.hsm.slot_id;
   options.pin_source = std::move(*pin_source);
   options.wait_for_token = wait_for_token;
   // A token without this algorithm's mechanisms is refused at start, naming them.
@@ -102,6 +105,7 @@ ring::RingOptions ring_options(const config::Config& config) {
   options.rsa_bits = config.keys.rsa_bits;
   options.replica = replica_id(config);
   for (const auto& profile : config.profiles) options.typs.push_back(profile.typ);
+  options.typs.emplace_back(issuance::kAccessTokenTyp);  // what the OAuth 2.0 grant signs
   // With a count limit, reserve a twentieth of it at a time, so that rotation is at most 5 %
   // late; without one, counts are for metrics only.
   const auto limit = config.keys.max_tokens_per_key;
@@ -177,23 +181,25 @@ int check(const config::Config& config) {
   if (auto identity = load_tls_identity(config, *tls); !identity.ok()) return fail(identity.error());
   auto keys = (*token)->list_keys();
   if (!keys.ok()) return fail(keys.error());
-  std::printf("signetd: %s is valid\n  issuer %s, listen %s:%u, algorithm %s\n  token '%s': %zu Signet key pair(s)\n"
+  const std::string token_name = config.hsm.uri.empty() ? "'" + config.hsm.token_label + "'" : config.hsm.uri;
+  std::printf("signetd: %s is valid\n  issuer %s, listen %s:%u, algorithm %s\n  token %s: %zu Signet key pair(s)\n"
               "  %zu profile(s), %zu client(s)\n",
               config.path.c_str(), config.issuer.c_str(), config.listen.address.c_str(), config.listen.port,
-              config.keys.algorithm.c_str(), config.hsm.token_label.c_str(), keys->size(), config.profiles.size(),
+              config.keys.algorithm.c_str(), token_name.c_str(), keys->size(), config.profiles.size(),
               config.clients.size());
   return 0;
 }
 
 // Blocks until SIGTERM or SIGINT, reloading at each SIGHUP. The signals are blocked in every
 // thread (the mask is set before any thread starts), so they arrive here and nowhere else.
-void wait_for_stop(const sigset_t& signals, Reloader& reloader) {
+void wait_for_stop(const sigset_t& signals, Reloader& reloader, http::ReloadRecord& reloads) {
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
       notify_systemd("RELOADING=1");
-      (void)reloader.reload();  // logs its outcome; a refused reload changes nothing
+      // The reload logs its outcome; a refused one changes nothing. /metrics shows the last.
+      reloads.record(reloader.reload().ok(), unix_now());
       notify_systemd("READY=1");
       continue;
     }
@@ -257,7 +263,7 @@ int serve(const config::Config& config, const sigset_t& signals) {
                           {"hsm", hsm::health_name(hsm.health().state)},
                           {"replica", ring.options().replica}});
   notify_systemd("READY=1");  // Type=notify: started means serving
-  wait_for_stop(signals, reloader);
+  wait_for_stop(signals, reloader, *context.reloads);
   notify_systemd("STOPPING=1");
   server->reset();  // drains in-flight requests before the ring and the HSM go away
   log::info("stopped");

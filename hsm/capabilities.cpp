@@ -151,14 +151,14 @@ Result<TokenProfile> probe_token(const CK_FUNCTION_LIST& api, CK_SLOT_ID slot) {
   return profile;
 }
 
-void log_token_profile(std::string_view label, const TokenProfile& profile) {
+void log_token_profile(std::string_view token, const TokenProfile& profile) {
   std::string schemes;
   for (SignScheme scheme : profile.schemes) schemes += (schemes.empty() ? "" : ",") + std::string(scheme_name(scheme));
   std::string missing;
   for (const std::string& lack : profile.missing) missing += (missing.empty() ? "" : "; ") + lack;
   auto number = [](std::optional<std::uint64_t> n) { return n ? std::to_string(*n) : std::string("unreported"); };
   auto limit = [](std::uint64_t n) { return n ? std::to_string(n) : std::string("unreported"); };
-  log::info("hsm_token_profile", {{"token", label},
+  log::info("hsm_token_profile", {{"token", token},
                                   {"manufacturer", profile.manufacturer},
                                   {"model", profile.model},
                                   {"schemes", schemes},
@@ -169,7 +169,7 @@ void log_token_profile(std::string_view label, const TokenProfile& profile) {
                                   {"free_private_memory", number(profile.free_private_memory)}});
 }
 
-Status require_scheme(const TokenProfile& profile, std::string_view token_label, SignScheme scheme) {
+Status require_scheme(const TokenProfile& profile, std::string_view token, SignScheme scheme) {
   if (std::find(profile.schemes.begin(), profile.schemes.end(), scheme) != profile.schemes.end()) {
     return ok_status();
   }
@@ -178,7 +178,7 @@ Status require_scheme(const TokenProfile& profile, std::string_view token_label,
   for (const std::string& missing : profile.missing) {
     if (missing.compare(0, prefix.size(), prefix) == 0) lacks = missing.substr(prefix.size());
   }
-  return make_error(Code::kHsmModule, "the token '" + std::string(token_label) + "' cannot sign " +
+  return make_error(Code::kHsmModule, "the token " + std::string(token) + " cannot sign " +
                                           std::string(scheme_name(scheme)) + ": it lacks " + lacks +
                                           "; choose another keys.algorithm or another token");
 }

@@ -26,9 +26,9 @@ Result<TokenProfile> probe_token(const CK_FUNCTION_LIST& api, CK_SLOT_ID slot);
 
 // The hsm_token_profile log line, at every login: an operator sees which schemes this token can
 // serve and the limits it announces before any key is made.
-void log_token_profile(std::string_view label, const TokenProfile& profile);
+void log_token_profile(std::string_view token, const TokenProfile& profile);
 
 // kHsmModule naming the scheme and the missing mechanism when the profile lacks `scheme`.
-Status require_scheme(const TokenProfile& profile, std::string_view token_label, SignScheme scheme);
+Status require_scheme(const TokenProfile& profile, std::string_view token, SignScheme scheme);
 
 }  // namespace signet::hsm

@@ -14,16 +14,16 @@ constexpr std::size_t kPreopenedSessions = 4;
 
 }  // namespace
 
-Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
+Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, const TokenSelector& selector,
                                             SecretString& pin, std::size_t max_sessions,
                                             std::uint64_t generation,
                                             std::optional<SignScheme> scheme) {
-  auto token = Token::open(std::move(module), label, pin);
+  auto token = Token::open(std::move(module), selector, pin);
   if (!token.ok()) return token.error();
   auto profile = probe_token((*token)->api(), (*token)->slot());
   if (!profile.ok()) return profile.error();
   if (scheme) {
-    if (Status can = require_scheme(*profile, label, *scheme); !can.ok()) return can.error();
+    if (Status can = require_scheme(*profile, selector.describe(), *scheme); !can.ok()) return can.error();
   }
   std::size_t capacity = max_sessions;
   if ((*token)->session_limit() != 0) {

@@ -28,11 +28,11 @@ struct Connection {
   TokenProfile profile;          // probed at this login (hsm/capabilities.h)
 };
 
-// Finds the token by label, logs in with pin (wiped), probes what it offers and opens the pool
+// Finds the selected token, logs in with pin (wiped), probes what it offers and opens the pool
 // with a few sessions, so that a token that cannot serve fails here rather than at the first
 // signature. Errors as Token::open and SessionPool::create, and kHsmModule when the token lacks
 // the mechanisms of `scheme`.
-Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, std::string_view label,
+Result<std::shared_ptr<Connection>> connect(std::shared_ptr<Module> module, const TokenSelector& selector,
                                             SecretString& pin, std::size_t max_sessions,
                                             std::uint64_t generation,
                                             std::optional<SignScheme> scheme);

@@ -52,7 +52,8 @@ class P11Hsm final : public Hsm {
  public:
   P11Hsm(std::shared_ptr<Module> module, Options& options)
       : module_(std::move(module)),
-        label_(options.token_label),
+        selector_(options.token_label, options.token_serial, options.slot_id),
+        label_(selector_.describe()),
         pin_source_(std::move(options.pin_source)),
         max_sessions_(options.max_sessions),
         scheme_(options.scheme),
@@ -376,11 +377,11 @@ class P11Hsm final : public Hsm {
 
   Result<std::shared_ptr<Connection>> reconnect() {
     if (!pin_source_) {
-      return make_error(Code::kConfig, "the token '" + label_ + "' needs a new login and no PIN source is configured");
+      return make_error(Code::kConfig, "the token " + label_ + " needs a new login and no PIN source is configured");
     }
     auto pin = pin_source_();
     if (!pin.ok()) return make_error(Code::kHsmUnavailable, pin.error().message);
-    auto connection = connect(module_, label_, *pin, max_sessions_, generation_.fetch_add(1) + 1, scheme_);
+    auto connection = connect(module_, selector_, *pin, max_sessions_, generation_.fetch_add(1) + 1, scheme_);
     if (connection.ok()) {
       log_token_profile(label_, (*connection)->profile);
       std::lock_guard lock(mutex_);
@@ -390,7 +391,8 @@ class P11Hsm final : public Hsm {
   }
 
   const std::shared_ptr<Module> module_;
-  const std::string label_;
+  const TokenSelector selector_;
+  const std::string label_;  // how log lines name the token
   const PinSource pin_source_;
   const std::size_t max_sessions_;
   const std::optional<SignScheme> scheme_;
@@ -448,7 +450,8 @@ Result<std::unique_ptr<Hsm>> Hsm::open(Options options) {
     if (!pin.ok()) return pin.error();
     options.pin = std::move(*pin);
   }
-  auto connection = connect(*module, options.token_label, options.pin, options.max_sessions, 1, options.scheme);
+  const TokenSelector selector(options.token_label, options.token_serial, options.slot_id);
+  auto connection = connect(*module, selector, options.pin, options.max_sessions, 1, options.scheme);
   options.pin.wipe();
   const bool transient = !connection.ok() && (connection.error().code == Code::kHsmUnavailable ||
                                               connection.error().code == Code::kHsmTokenNotFound);
@@ -456,10 +459,10 @@ Result<std::unique_ptr<Hsm>> Hsm::open(Options options) {
 
   auto hsm = std::make_unique<P11Hsm>(std::move(*module), options);
   if (connection.ok()) {
-    log_token_profile(options.token_label, (*connection)->profile);
+    log_token_profile(selector.describe(), (*connection)->profile);
     hsm->begin(std::move(*connection), "");
   } else {
-    log::warn("hsm_unavailable_at_start", {{"token", options.token_label}, {"detail", connection.error().message}});
+    log::warn("hsm_unavailable_at_start", {{"token", selector.describe()}, {"detail", connection.error().message}});
     hsm->begin(nullptr, connection.error().message);
   }
   return std::unique_ptr<Hsm>(std::move(hsm));

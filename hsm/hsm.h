@@ -128,7 +128,7 @@ std::string_view health_name(Health health);
 
 struct Options {
   std::string module_path;  // e.g. /usr/lib/softhsm/libsofthsm2.so
-  std::string token_label;
+  std::string token_label;  // with token_serial and slot_id below: every one set must match
   SecretString pin;  // the first login's PIN, wiped once used; empty: ask pin_source
   // Every later login: after a reboot of the token, or a first login that open() could not
   // make. Without it, a lost login cannot be recovered and the Hsm reports kFailed.
@@ -142,6 +142,10 @@ struct Options {
   // (kHsmModule, naming the mechanism); an RSA key whose binding the token does not report is
   // read as this scheme when it is RS256 or PS256 (RS256 otherwise).
   std::optional<SignScheme> scheme{};
+  // More of what selects the token (hsm.uri). Initialized here, so that designated
+  // initializers that name only the label stay complete (-Wmissing-field-initializers).
+  std::string token_serial{};
+  std::optional<std::uint64_t> slot_id{};
 };
 
 class Hsm {

@@ -80,7 +80,7 @@ Result<std::unique_ptr<TlsKeyStore>> TlsKeyStore::open(Options options) {
     options.pin.wipe();
     return module.error();
   }
-  auto token = Token::open(std::move(*module), options.token_label, options.pin);
+  auto token = Token::open(std::move(*module), TokenSelector(options.token_label, options.token_serial, options.slot_id), options.pin);
   if (!token.ok()) return token.error();
   auto state = std::make_unique<State>();
   state->token = std::move(*token);

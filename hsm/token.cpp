@@ -11,14 +11,11 @@
 namespace signet::hsm {
 namespace {
 
-constexpr std::size_t kLabelSize = 32;  // CK_TOKEN_INFO.label: UTF-8, padded with spaces
-
-bool label_matches(const CK_TOKEN_INFO& info, std::string_view label) {
-  if (label.size() > kLabelSize) return false;
-  char padded[kLabelSize];
-  std::memset(padded, ' ', kLabelSize);
-  std::memcpy(padded, label.data(), label.size());
-  return std::memcmp(padded, info.label, kLabelSize) == 0;
+// CK_TOKEN_INFO's label, space padded, without the padding: the name messages use.
+std::string trimmed_label(const CK_TOKEN_INFO& info) {
+  std::string label(reinterpret_cast<const char*>(info.label), sizeof info.label);
+  label.erase(label.find_last_not_of(' ') + 1);
+  return label;
 }
 
 struct Found {
@@ -26,7 +23,7 @@ struct Found {
   CK_TOKEN_INFO info;
 };
 
-Result<Found> find_token(const CK_FUNCTION_LIST& api, std::string_view label) {
+Result<Found> find_token(const CK_FUNCTION_LIST& api, const TokenSelector& selector) {
   CK_ULONG count = 0;
   CK_RV rv = api.C_GetSlotList(CK_TRUE, nullptr, &count);
   if (rv != CKR_OK) return rv_error("C_GetSlotList", rv);
@@ -39,21 +36,23 @@ Result<Found> find_token(const CK_FUNCTION_LIST& api, std::string_view label) {
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO info{};
     rv = api.C_GetTokenInfo(slot, &info);
-    // A slot whose token just went away is not ours to fail on; another may carry the label.
+    // A slot whose token just went away is not ours to fail on; another may be the one selected.
     if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED) continue;
     if (rv != CKR_OK) return rv_error("C_GetTokenInfo", rv);
     // SoftHSM and others show an uninitialized token with an empty label; it is never ours.
-    if ((info.flags & CKF_TOKEN_INITIALIZED) == 0 || !label_matches(info, label)) continue;
+    const std::string_view padded_label(reinterpret_cast<const char*>(info.label), sizeof info.label);
+    const std::string_view padded_serial(reinterpret_cast<const char*>(info.serialNumber), sizeof info.serialNumber);
+    if ((info.flags & CKF_TOKEN_INITIALIZED) == 0 || !selector.matches(slot, padded_label, padded_serial)) continue;
     if (found) {
       // Signing with the wrong one of two look-alike tokens is worse than not starting.
-      return make_error(Code::kConfig, "more than one token is labelled '" + std::string(label) +
-                                           "'; give each token a distinct label");
+      return make_error(Code::kConfig, "more than one token is " + selector.describe() +
+                                           "; give each token a distinct label, or select by serial or slot");
     }
     found = Found{slot, info};
   }
   if (!found) {
     return make_error(Code::kHsmTokenNotFound,
-                      "no initialized token labelled '" + std::string(label) + "' is present");
+                      "no initialized token " + selector.describe() + " is present");
   }
   return *found;
 }
@@ -130,13 +129,14 @@ Token::~Token() {
   api().C_CloseSession(login_session_);
 }
 
-Result<std::unique_ptr<Token>> Token::open(std::shared_ptr<Module> module, std::string_view label,
+Result<std::unique_ptr<Token>> Token::open(std::shared_ptr<Module> module, const TokenSelector& selector,
                                            SecretString& pin) {
-  auto found = find_token(module->api(), label);
+  auto found = find_token(module->api(), selector);
   if (!found.ok()) {
     pin.wipe();
     return found.error();
   }
+  const std::string label = trimmed_label(found->info);
   if (Status flags = check_pin_flags(found->info, label); !flags.ok()) {
     pin.wipe();
     return flags.error();
@@ -168,7 +168,7 @@ Result<std::unique_ptr<Token>> Token::open(std::shared_ptr<Module> module, std::
     limit = limit == 0 ? max_rw : std::min(limit, max_rw);
   }
   return std::unique_ptr<Token>(
-      new Token(std::move(module), found->slot, std::string(label), session, limit));
+      new Token(std::move(module), found->slot, label, session, limit));
 }
 
 }  // namespace signet::hsm

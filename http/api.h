@@ -15,6 +15,7 @@
 #include "firmware/ring/rotation_job.h"
 #include "hsm/hsm.h"
 #include "http/router.h"
+#include "http/service_metrics.h"
 
 namespace signet::http {
 
@@ -30,6 +31,7 @@ struct ApiContext {
   // Failed authentications by address (limits.auth_failures_per_address). Made here from the
   // config, so that the composition root, which names the members above, need not know it.
   std::shared_ptr<limits::AuthFailures> auth_failures = make_auth_failures(config.limits);
+  std::shared_ptr<ReloadRecord> reloads = std::make_shared<ReloadRecord>();  // SIGHUP's outcome, for /metrics
 
   static std::shared_ptr<limits::AuthFailures> make_auth_failures(const config::Limits& limits);
 };
@@ -45,6 +47,8 @@ void add_token_routes(Router& router, const ApiContext& context);
 void add_admin_routes(Router& router, const ApiContext& context);
 void add_verify_routes(Router& router, const ApiContext& context);
 void add_oauth_routes(Router& router, const ApiContext& context);
+void add_introspect_routes(Router& router, const ApiContext& context);
+void add_metadata_routes(Router& router, const ApiContext& context);
 
 // "application/json", optionally with parameters such as charset.
 bool is_json_media_type(std::optional<std::string_view> content_type);

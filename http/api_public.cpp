@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "firmware/oauth/metadata.h"
 #include "http/api.h"
+#include "http/metrics_help.h"
 
 namespace signet::http {
 namespace {
@@ -134,32 +136,17 @@ Response metrics(const ApiContext& context, const Router& router) {
   out += ages + signed_total;
   render_hsm_metrics(context, std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch()).count(), out);
+  render_service_metrics(out);
+  context.reloads->render(out);
   Response r;
   r.content_type = "text/plain; version=0.0.4";
-  r.body = std::move(out);
+  r.body = with_help(out);
   return r;
 }
 
 }  // namespace
 
-std::string render_discovery(const config::Config& config) {
-  std::string base = config.issuer;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  nlohmann::ordered_json doc;
-  doc["issuer"] = config.issuer;
-  doc["jwks_uri"] = base + "/.well-known/jwks.json";
-  doc["token_endpoint"] = base + "/oauth2/token";
-  doc["introspection_endpoint"] = base + "/v1/verify";
-  doc["grant_types_supported"] = {"client_credentials"};
-  doc["response_types_supported"] = {"token"};
-  doc["subject_types_supported"] = {"public"};
-  doc["id_token_signing_alg_values_supported"] = {config.keys.algorithm};
-  doc["token_endpoint_auth_methods_supported"] = {"client_secret_basic", "tls_client_auth"};
-  std::vector<std::string> scopes;
-  for (const auto& profile : config.profiles) scopes.push_back(profile.name);
-  doc["scopes_supported"] = scopes;
-  return doc.dump();
-}
+std::string render_discovery(const config::Config& config) { return oauth::openid_configuration(config).dump(); }
 
 void add_public_routes(Router& router, const ApiContext& context) {
   const auto* c = &context;
@@ -183,6 +170,8 @@ std::unique_ptr<Router> make_router(const ApiContext& context) {
   add_admin_routes(*router, context);
   add_verify_routes(*router, context);
   add_oauth_routes(*router, context);
+  add_introspect_routes(*router, context);
+  add_metadata_routes(*router, context);
   const Router* table = router.get();
   router->add("GET", "/metrics", [&context, table](const Request&) { return metrics(context, *table); });
   return router;

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "http/client_trust.h"
 #include "http/connection_deadlines.h"
+#include "http/refusal_log.h"
 #include "http/tls_identity.h"
 
 namespace signet::http {
@@ -178,8 +179,10 @@ MHD_Result send(MHD_Connection* connection, Response response) {
   return result;
 }
 
-MHD_Result too_large(MHD_Connection* connection) {
-  return send(connection, error_response(413, "payload_too_large", "the request body is larger than allowed"));
+MHD_Result too_large(MHD_Connection* connection, const Request& request) {
+  Response response = error_response(413, "payload_too_large", "the request body is larger than allowed");
+  log_refusal(request, response);
+  return send(connection, std::move(response));
 }
 
 // Whether the client waits for "100 Continue" before it sends its body (RFC 9110 §10.1.1).
@@ -204,7 +207,7 @@ MHD_Result handle_request(Server::Impl* impl, MHD_Connection* connection, const 
       // too large to read through; otherwise read to its end and thrown away (below).
       if (expects_continue(connection) || announced > kMaxDiscardBytes) {
         if (pending->state) ConnectionDeadlines::request_received(pending->state->deadline);
-        return too_large(connection);
+        return too_large(connection, Request(method, url, {}, &lookup, pending));
       }
       pending->too_large = true;
     }
@@ -221,14 +224,16 @@ MHD_Result handle_request(Server::Impl* impl, MHD_Connection* connection, const 
     if (!pending->too_large) {
       pending->body.append(upload_data, size);
     } else if ((pending->discarded += size) > kMaxDiscardBytes) {
-      return too_large(connection);
+      return too_large(connection, Request(method, url, {}, &lookup, pending));
     }
     return MHD_YES;
   }
   if (pending->state) ConnectionDeadlines::request_received(pending->state->deadline);
-  if (pending->too_large) return too_large(connection);
+  if (pending->too_large) return too_large(connection, Request(method, url, {}, &lookup, pending));
   const Request request(method, url, pending->body, &lookup, pending);
-  return send(connection, impl->router->dispatch(request));
+  Response response = impl->router->dispatch(request);
+  log_refusal(request, response);
+  return send(connection, std::move(response));
 }
 
 // The Router already turns a handler's exception into a 500; this catches the rest (the

@@ -1,6 +1,7 @@
 #include "http/tls_identity.h"
 
 #include <gnutls/pkcs11.h>
+#include <gnutls/x509.h>
 
 #include <atomic>
 #include <cstring>
@@ -56,6 +57,16 @@ Status check_uri(std::string_view uri) {
     }
   }
   return ok_status();
+}
+
+// A DER certificate's notAfter, or 0 when it cannot be read (then /metrics leaves it out).
+std::int64_t leaf_not_after(const gnutls_datum_t& der) {
+  gnutls_x509_crt_t cert = nullptr;
+  if (gnutls_x509_crt_init(&cert) < 0) return 0;
+  const std::int64_t not_after = gnutls_x509_crt_import(cert, &der, GNUTLS_X509_FMT_DER) < 0
+                                     ? 0 : static_cast<std::int64_t>(gnutls_x509_crt_get_expiration_time(cert));
+  gnutls_x509_crt_deinit(cert);
+  return not_after;
 }
 
 // The served identity, and every identity ever served (see serve()).
@@ -136,6 +147,7 @@ Status TlsIdentity::adopt_chain(const std::string& cert_chain_pem, const std::st
   if (rv < 0) return tls_error("cannot read the TLS certificate chain", rv);
   if (count == 0) return make_error(Code::kTls, "the TLS certificate chain is empty");
   pcerts_.assign(chain, chain + count);
+  not_after_ = leaf_not_after(pcerts_[0].cert);
 
   // Sign a probe with the key and verify it with the leaf: proves that the key answers and is
   // the leaf's, before a client finds out in a failed handshake.
@@ -167,6 +179,12 @@ void TlsIdentity::serve(std::unique_ptr<TlsIdentity> identity) {
 }
 
 bool TlsIdentity::serving() { return g_served.load(std::memory_order_acquire) != nullptr; }
+
+std::optional<std::int64_t> TlsIdentity::served_not_after() {
+  const TlsIdentity* identity = g_served.load(std::memory_order_acquire);
+  if (!identity || identity->not_after_ <= 0) return std::nullopt;
+  return identity->not_after_;
+}
 
 int TlsIdentity::certificate_callback(gnutls_session_t session,
                                     const gnutls_datum_t* /*req_ca_dn*/, int /*nreqs*/,

@@ -35,7 +35,9 @@
 #include <gnutls/gnutls.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +86,8 @@ class TlsIdentity {
   // token session).
   static void serve(std::unique_ptr<TlsIdentity> identity);
   static bool serving();
+  // The served leaf certificate's notAfter (Unix seconds), for /metrics; nullopt when none.
+  static std::optional<std::int64_t> served_not_after();
 
   // For MHD_OPTION_HTTPS_CERT_CALLBACK. Answers the served identity, or -1 (the handshake
   // fails) when none is served or anything throws (logged).
@@ -110,6 +114,7 @@ class TlsIdentity {
   PinOnce pin_once_;
   std::vector<gnutls_pcert_st> pcerts_;
   gnutls_privkey_t privkey_ = nullptr;
+  std::int64_t not_after_ = 0;  // the leaf's
 };
 
 }  // namespace signet::http

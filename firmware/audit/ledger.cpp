@@ -17,6 +17,7 @@
 
 #include "base/catch_all.h"
 #include "base/log.h"
+#include "base/rfc3339.h"
 #include "firmware/audit/line.h"
 
 namespace signet::audit {
@@ -42,18 +43,6 @@ struct Ledger::Pending {
 };
 
 namespace {
-
-std::string rfc3339_millis(std::chrono::system_clock::time_point time) {
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(millis % 1000));
-  return text;
-}
 
 // Formatting happens in the caller's thread, so the single writer only chains and writes.
 std::string format_body(const Record& r) {

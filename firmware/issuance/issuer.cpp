@@ -21,8 +21,9 @@ Result<IssuedToken> Issuer::issue(std::string_view client, const Grant& grant) c
   const ring::RingKey* key = snapshot->active();
   if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
   if (!key->in_token) return make_error(Code::kHsmUnavailable, "the token does not show the active key");
-  const std::string* header = snapshot->header_for(grant.profile->typ);
-  if (!header) return make_error(Code::kInternal, "no header rendered for typ \"" + grant.profile->typ + "\"");
+  const std::string& typ = grant.typ ? *grant.typ : grant.profile->typ;
+  const std::string* header = snapshot->header_for(typ);
+  if (!header) return make_error(Code::kInternal, "no header rendered for typ \"" + typ + "\"");
   return sign(client, grant, *key, *header, now_());
 }
 
@@ -31,7 +32,7 @@ Result<IssuedToken> Issuer::issue_expired(std::string_view client, const Grant& 
   const ring::RingKey* key = snapshot->newest_retiring();
   if (!key) key = snapshot->active();
   if (!key) return make_error(Code::kHsmUnavailable, "the key ring has no active key yet");
-  const std::string header = jose::encode_header(key->alg, key->entry.kid, grant.profile->typ);
+  const std::string header = jose::encode_header(key->alg, key->entry.kid, grant.typ ? *grant.typ : grant.profile->typ);
   return sign(client, grant, *key, header, now_() - grant.ttl.count() - 60);
 }
 
@@ -97,7 +98,11 @@ Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, co
 
 void Issuer::render_metrics(std::string& out) const {
   out += "# TYPE signet_sign_seconds histogram\n";
+  // Only the algorithms in use get series: those of published keys, and any that signed before.
+  bool in_use[4] = {false, false, false, false};
+  for (const auto& key : ring_.snapshot()->keys) in_use[static_cast<int>(key.alg)] = true;
   for (jose::Alg alg : {jose::Alg::kRS256, jose::Alg::kPS256, jose::Alg::kES256, jose::Alg::kEdDSA}) {
+    if (!in_use[static_cast<int>(alg)] && stats_->sign_latency[static_cast<int>(alg)].count() == 0) continue;
     const std::string labels = "alg=\"" + std::string(jose::alg_name(alg)) + "\"";
     stats_->sign_latency[static_cast<int>(alg)].render("signet_sign_seconds", labels, out);
   }

@@ -31,6 +31,7 @@ struct Grant {
   std::string aud;
   config::Seconds ttl{0};
   nlohmann::ordered_json claims;  // only names from the client's allow-list
+  std::optional<std::string> typ;  // the header's typ when not the profile's (access_token.h)
 };
 
 Result<Grant> decide(const config::Config& config, const config::Client& client, TokenRequest request);

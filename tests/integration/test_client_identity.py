@@ -127,3 +127,21 @@ def test_oauth2_errors_follow_rfc6749(daemon, form, user, secret, status, error)
     if status == 401:
         assert resp.headers["WWW-Authenticate"].startswith("Basic")
     assert daemon.keys["webapp"] not in resp.text
+
+
+def test_introspection_with_a_certificate(daemon):
+    token = oauth(daemon, "grant_type=client_credentials", user=None, conn=with_cert(daemon, "good")).json()["access_token"]
+    resp = daemon.request("POST", "/oauth2/introspect", f"token={token}", conn=with_cert(daemon, "good"),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200, resp
+    answer = resp.json()
+    assert answer["active"] is True and answer["client_id"] == "ai-engine" and answer["scope"] == "service"
+    resp = daemon.request("POST", "/oauth2/introspect", f"token={token}", conn=with_cert(daemon, "unknown"),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 401 and resp.json()["error"] == "invalid_client", resp
+
+
+def test_metadata_offers_certificates_with_a_client_ca(daemon):
+    meta = daemon.get("/.well-known/oauth-authorization-server").json()
+    assert meta["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "tls_client_auth"]
+    assert meta["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "tls_client_auth"]

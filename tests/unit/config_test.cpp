@@ -120,6 +120,34 @@ TEST(Config, RefusesInconsistentSettings) {
   }
 }
 
+TEST(Config, TheTokenByAnRfc7512Uri) {
+  Json j = valid_config();
+  j["hsm"].erase("token_label");
+  j["hsm"].erase("module");
+  j["hsm"]["uri"] = "pkcs11:token=signet;serial=0a1b;slot-id=7?module-path=/usr/lib/softhsm/libsofthsm2.so";
+  auto config = parse_json(j);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->hsm.token_label, "signet");
+  EXPECT_EQ(config->hsm.token_serial, "0a1b");
+  EXPECT_EQ(config->hsm.slot_id, 7u);
+  EXPECT_EQ(config->hsm.module, "/usr/lib/softhsm/libsofthsm2.so");
+
+  const std::vector<std::pair<std::string, std::function<void(Json&)>>> refused = {
+      {"hsm.token_label", [](Json& j) { j["hsm"]["uri"] = "pkcs11:token=signet"; }},
+      {"hsm.token_label", [](Json& j) { j["hsm"].erase("token_label"); }},
+      {"hsm.uri", [](Json& j) { j["hsm"].erase("token_label"); j["hsm"]["uri"] = "pkcs11:token=signet?pin-value=1234"; }},
+      {"hsm.uri", [](Json& j) { j["hsm"].erase("token_label"); j["hsm"]["uri"] = "pkcs11:model=SoftHSM"; }},
+      {"hsm.uri", [](Json& j) { j["hsm"].erase("token_label"); j["hsm"]["uri"] = "token=signet"; }},
+      {"hsm.module", [](Json& j) { j["hsm"].erase("token_label"); j["hsm"]["uri"] = "pkcs11:token=s?module-path=/m.so"; }},
+      {"hsm.module", [](Json& j) { j["hsm"].erase("module"); }},
+  };
+  for (const auto& [field, change] : refused) {
+    const std::string message = error_for(change);
+    EXPECT_NE(message.find(": " + field + " "), std::string::npos) << field << " -> " << message;
+  }
+  EXPECT_NE(error_for(refused[2].second).find("PIN"), std::string::npos);
+}
+
 TEST(Config, SigningQueueLimits) {
   const auto defaults = parse_json(valid_config());
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;

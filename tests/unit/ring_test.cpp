@@ -228,7 +228,7 @@ TEST(Issuer, SignsClaimsWithTheActiveKey) {
   const issuance::Issuer issuer("https://signet.test", ring, hsm, nullptr, [] { return std::int64_t{5000}; },
                                 issuance::SigningGate::Options{});
   const config::Profile profile{"access", config::Seconds(600), "api", "at+jwt"};
-  issuance::Grant grant{&profile, "alice", "api", config::Seconds(600), nlohmann::ordered_json{{"roles", {"a"}}}};
+  issuance::Grant grant{&profile, "alice", "api", config::Seconds(600), nlohmann::ordered_json{{"roles", {"a"}}}, std::nullopt};
   auto token = issuer.issue("webapp", grant);
   ASSERT_TRUE(token.ok()) << token.error().message;
   EXPECT_EQ(token->expires_at, 5600);

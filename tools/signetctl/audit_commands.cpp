@@ -30,6 +30,8 @@ Result<std::unique_ptr<hsm::Hsm>> open_token(const config::Config& config) {
   hsm::Options options;
   options.module_path = config.hsm.module;
   options.token_label = config.hsm.token_label;
+  options.token_serial = config.hsm.token_serial;
+  options.slot_id = config.hsm.slot_id;
   options.pin = std::move(*pin);
   options.max_sessions = 2;  // one data object at a time
   return hsm::Hsm::open(std::move(options));

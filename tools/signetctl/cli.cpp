@@ -33,7 +33,7 @@ constexpr KnownOption kKnownOptions[] = {
     {"jwks", true},         {"iss", true},           {"typ", true},          {"config-dir", true},
     {"module", true},       {"token-label", true},   {"pin-file", true},     {"pin-credential", true},
     {"issuer", true},       {"listen", true},        {"alg", true},          {"san", true},
-    {"audit-file", true},   {"config", true},
+    {"audit-file", true},   {"config", true},        {"uri", true},
 };
 
 const KnownOption* find_option(std::string_view name) {

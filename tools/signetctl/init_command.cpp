@@ -167,6 +167,8 @@ int init(const Args& args) {
   hsm::Options options;
   options.module_path = plan->module;
   options.token_label = plan->token_label;
+  options.token_serial = plan->token_serial;
+  options.slot_id = plan->slot_id;
   options.pin = std::move(*pin);
   auto store = hsm::TlsKeyStore::open(std::move(options));  // logs in; the PIN is wiped
   if (!store.ok()) return fail_with(store.error());

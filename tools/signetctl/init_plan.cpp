@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config/pkcs11_uri.h"
+
 namespace signet::ctl {
 namespace {
 
@@ -91,14 +93,33 @@ std::string percent_encode(const std::string& text) {
 
 Result<InitPlan> plan_init(const Args& args, const std::string& host_name, const std::string& working_dir) {
   InitPlan plan;
-  for (const char* required : {"config-dir", "module", "token-label", "pin-file"}) {
-    if (args.option(required).empty()) return bad(required, "is required (see 'signetctl init --help')");
-  }
+  // In the order of the synopsis, so that the first one missing is named. The module may
+  // instead be the module-path of --uri, and the token its label or the URI (as hsm.uri).
+  const bool by_uri = !args.option("uri").empty();
+  if (args.option("config-dir").empty()) return bad("config-dir", "is required (see 'signetctl init --help')");
+  if (!by_uri && args.option("module").empty()) return bad("module", "is required (see 'signetctl init --help')");
+  if (args.option("token-label").empty() != by_uri) return bad("token-label", "or --uri: exactly one of them is required");
+  if (args.option("pin-file").empty()) return bad("pin-file", "is required (see 'signetctl init --help')");
   plan.config_dir = absolute(args.option("config-dir"), working_dir);
   plan.config_file = (std::filesystem::path(plan.config_dir) / "signet.json").string();
   plan.module = args.option("module");  // a bare name is for dlopen to find
-  plan.token_label = args.option("token-label");
-  if (plan.token_label.size() > kMaxTokenLabel) return bad("token-label", "is longer than 32 bytes");
+  if (by_uri) {
+    auto uri = config::parse_pkcs11_uri(args.option("uri"));
+    auto selection = uri.ok() ? config::token_selection(*uri) : Result<config::TokenSelection>(uri.error());
+    if (!selection.ok()) return bad("uri", selection.error().message);
+    if (!selection->module_path.empty() && !plan.module.empty()) {
+      return bad("module", "is given twice: as --module and as the module-path of --uri; keep one");
+    }
+    if (!selection->module_path.empty()) plan.module = selection->module_path;
+    plan.uri = args.option("uri");
+    plan.token_label = selection->label;
+    plan.token_serial = selection->serial;
+    plan.slot_id = selection->slot_id;
+  } else {
+    plan.token_label = args.option("token-label");
+    if (plan.token_label.size() > kMaxTokenLabel) return bad("token-label", "is longer than 32 bytes");
+  }
+  if (plan.module.empty()) return bad("module", "is required (or module-path in --uri)");
   plan.pin_file = absolute(args.option("pin-file"), working_dir);
   plan.pin_credential = args.option("pin-credential");
   if (!plan.pin_credential.empty() &&
@@ -142,14 +163,20 @@ std::string tls_key_uri(const InitPlan& plan, const std::string& key_id, const s
   std::string id;
   static constexpr char kHex[] = "0123456789abcdef";
   for (unsigned char c : key_id) id += {'%', kHex[c >> 4], kHex[c & 15]};
-  return "pkcs11:token=" + percent_encode(plan.token_label) + ";object=" + percent_encode(key_label) + ";id=" + id +
-         ";type=private";
+  // The same token as the plan's: by whatever attributes selected it.
+  std::string token;
+  if (!plan.token_label.empty()) token += "token=" + percent_encode(plan.token_label) + ";";
+  if (!plan.token_serial.empty()) token += "serial=" + percent_encode(plan.token_serial) + ";";
+  if (plan.slot_id) token += "slot-id=" + std::to_string(*plan.slot_id) + ";";
+  return "pkcs11:" + token + "object=" + percent_encode(key_label) + ";id=" + id + ";type=private";
 }
 
 std::string render_config(const InitPlan& plan, const std::string& key_uri, const std::string& admin_key_sha256,
                           bool with_credential) {
   using Json = nlohmann::ordered_json;
-  Json hsm{{"module", plan.module}, {"token_label", plan.token_label}};
+  // A --uri is written as it was given, with the module beside it unless the URI names it.
+  Json hsm = plan.uri.empty() ? Json{{"module", plan.module}, {"token_label", plan.token_label}} : Json{{"uri", plan.uri}};
+  if (!plan.uri.empty() && plan.uri.find("module-path=") == std::string::npos) hsm["module"] = plan.module;
   if (with_credential && !plan.pin_credential.empty()) {
     hsm["pin_credential"] = plan.pin_credential;
   } else {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,10 @@ struct InitPlan {
   std::string config_dir;      // absolute
   std::string config_file;     // config_dir + "/signet.json"
   std::string module;
-  std::string token_label;
+  std::string token_label;     // empty when --uri selects the token by serial or slot alone
+  std::string uri;             // --uri as given (RFC 7512); its selection is in the fields here
+  std::string token_serial;
+  std::optional<std::uint64_t> slot_id;
   std::string pin_file;        // absolute; read by init, and by signetd unless pin_credential
   std::string pin_credential;  // empty: signetd reads pin_file
   std::string issuer;

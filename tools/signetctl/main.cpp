@@ -25,7 +25,7 @@ struct Verb {
 const std::vector<Verb>& verbs() {
   static const std::vector<Verb> table = {
       {"init",
-       {"config-dir", "module", "token-label", "pin-file", "pin-credential", "issuer", "listen", "alg", "san",
+       {"config-dir", "module", "token-label", "uri", "pin-file", "pin-credential", "issuer", "listen", "alg", "san",
         "audit-file", "force"},
        1, kInitHelp, &init},
       {"hash-secret", {}, 1, kHashSecretHelp, &hash_secret},

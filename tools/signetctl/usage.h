@@ -5,7 +5,7 @@ namespace signet::ctl {
 
 inline constexpr const char* kUsage =
     "usage: signetctl [--json] VERB ...\n"
-    "  init --config-dir DIR --module PATH --token-label LABEL --pin-file FILE ...\n"
+    "  init --config-dir DIR --module PATH --token-label LABEL|--uri URI --pin-file FILE ...\n"
     "                                     first boot: TLS key in the token, certificate, CSR, config\n"
     "  hash-secret                        read an API key on stdin, print its SHA-256 for the config\n"
     "  jwks --url BASE                    print the published keys\n"
@@ -21,7 +21,7 @@ inline constexpr const char* kUsage =
     "Exit codes: 0 ok, 1 failure (a refusal of the server included), 2 usage, 3 HSM, 4 TLS.\n";
 
 inline constexpr const char* kInitHelp =
-    "usage: signetctl init --config-dir DIR --module PATH --token-label LABEL --pin-file FILE\n"
+    "usage: signetctl init --config-dir DIR --module PATH --token-label LABEL|--uri URI --pin-file FILE\n"
     "                      [--issuer URL] [--listen ADDR:PORT] [--alg ES256|RS256|PS256|EdDSA]\n"
     "                      [--san NAME,...] [--pin-credential NAME] [--audit-file FILE] [--force]\n"
     "Provisions a Signet appliance on an initialised token (SoftHSM2 or an HSM slot):\n"
@@ -31,6 +31,8 @@ inline constexpr const char* kInitHelp =
     "    for the operator's CA (both signed by the token key),\n"
     "  - an admin API key, printed once (the config holds only its SHA-256),\n"
     "  - DIR/signet.json, which 'signetd --config DIR/signet.json' serves as it is.\n"
+    "  --uri URI             the token as an RFC 7512 URI instead of --token-label: token=,\n"
+    "                        serial=, slot-id= and ?module-path= (then --module may be left out)\n"
     "  --pin-file FILE       the user PIN (mode 0600 or 0400); read, never written or printed\n"
     "  --pin-credential NAME signetd reads the PIN from $CREDENTIALS_DIRECTORY/NAME (systemd\n"
     "                        LoadCredential=, as the packaged unit does) instead of --pin-file\n"
