@@ -1,0 +1,51 @@
+// POST /oauth2/token: the OAuth 2.0 client credentials grant (RFC 6749 §4.4), so that any
+// OAuth2 client library can get a token. The route's access (Access::kOAuthClient) has
+// authenticated the client with HTTP Basic or its mTLS certificate; errors follow RFC 6749 §5.2.
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "firmware/api/form.h"
+#include "firmware/api/handlers.h"
+#include "firmware/api/oauth_error.h"
+
+namespace signet::api {
+
+http::Response oauth_token(const Call& call) {
+  const config::Client& client = *call.caller;
+  const auto type = call.request.header("Content-Type");
+  if (!type || type->substr(0, 33) != "application/x-www-form-urlencoded") {
+    return oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+  }
+  const auto form = parse_form(call.request.body);
+  if (!form) return oauth_error(400, "invalid_request", "the form is malformed or repeats a parameter");
+  const auto field = [&](const char* name) -> std::optional<std::string> {
+    const auto it = form->find(name);
+    return it == form->end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  const auto grant_type = field("grant_type");
+  if (!grant_type) return oauth_error(400, "invalid_request", "grant_type is required");
+  if (*grant_type != "client_credentials") return oauth_error(400, "unsupported_grant_type", "only client_credentials is supported");
+
+  // The scope, when given, names the profile; `profile` may name it too, but not differently.
+  issuance::TokenRequest wanted;
+  const auto scope = field("scope"), profile = field("profile");
+  if (scope && profile && *scope != *profile) return oauth_error(400, "invalid_scope", "scope and profile disagree");
+  wanted.profile = scope ? *scope : profile ? *profile : client.profiles.empty() ? "" : client.profiles.front();
+  wanted.sub = client.id;
+  wanted.aud = field("audience");
+  if (wanted.profile.empty()) return oauth_error(400, "invalid_scope", "this client may use no profile");
+  auto grant = issuance::decide(call.context.config, client, std::move(wanted));
+  if (!grant.ok()) return oauth_error(400, "invalid_scope", grant.error().message);
+  auto issued = call.context.issuer.issue(client.id, *grant);
+  if (!issued.ok()) return http::error_response(issued.error());
+  log::info("token_issued", {{"client", client.id}, {"profile", grant->profile->name}, {"kid", issued->kid},
+                             {"jti", issued->jti}, {"grant", "client_credentials"}});
+  nlohmann::ordered_json body{{"access_token", issued->token}, {"token_type", "Bearer"},
+                              {"expires_in", grant->ttl.count()}, {"scope", grant->profile->name}};
+  http::Response r = http::json_response(200, body.dump());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Pragma", "no-cache");
+  return r;
+}
+
+}  // namespace signet::api
