@@ -8,7 +8,6 @@
 
 #include "base/result.h"
 #include "firmware/api/context.h"
-#include "firmware/limits/auth_failures.h"
 #include "http/message.h"
 
 namespace signet::api {
