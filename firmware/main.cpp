@@ -204,7 +204,7 @@ int serve(const config::Config& config, const sigset_t& signals) {
   }
 
   ring::KeyRing ring(hsm, ring_options(config));
-  ring::RotationJob rotation(ring, lifecycle_policy(config), &unix_now);
+  ring::RotationJob rotation(ring, lifecycle_policy(config));
   ring.on_reservation([&rotation] { rotation.wake(); });
   // After the token logged us in again, its object handles are new: the ring re-reads them at
   // once, and a TLS key in the token is looked up again (GnuTLS keeps the old handle forever).

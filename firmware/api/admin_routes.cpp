@@ -52,8 +52,7 @@ bool wait_for(const ApiContext& context, Done done) {
   const auto deadline = std::chrono::steady_clock::now() + kAdminWait;
   while (!done(*context.ring.snapshot())) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    context.rotation.wake();
-    context.rotation.wait_ticks(1, std::chrono::milliseconds(500));
+    context.rotation.run_tick(std::chrono::milliseconds(500));
   }
   return true;
 }

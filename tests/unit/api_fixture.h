@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "firmware/api/routes.h"
 #include "tests/unit/fake_hsm.h"
+#include "tests/unit/manual_clock.h"
 
 namespace signet::testing {
 
@@ -53,8 +54,8 @@ struct ApiOptions {
 class Api {
  public:
   explicit Api(ApiOptions options = {}, std::unique_ptr<FakeHsm> fake = std::make_unique<FakeHsm>())
-      : hsm_(std::move(fake)), config_(make_config(options)), ring_(*hsm_, ring_options()),
-        rotation_(ring_, policy(), &now),
+      : hsm_(std::move(fake)), config_(make_config(options)), clock_(now()), ring_(*hsm_, ring_options(), clock_),
+        rotation_(ring_, policy()),
         started_(rotation_.start(std::chrono::seconds(5))),
         issuer_(config_.issuer, ring_, *hsm_, options.ledger, &now, options.gate),
         clients_(std::make_shared<const auth::ClientTable>(config_.clients, config_.limits.requests_per_second_per_client)),
@@ -70,7 +71,7 @@ class Api {
   FakeHsm& hsm() { return *hsm_; }
   ring::KeyRing& ring() { return ring_; }
 
-  // The wall clock of the issuer and the ring: tokens must be valid now for /v1/verify.
+  // The wall clock of the issuer: tokens must be valid now for /v1/verify.
   static std::int64_t now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
@@ -136,6 +137,7 @@ class Api {
 
   std::unique_ptr<FakeHsm> hsm_;
   config::Config config_;
+  ManualClock clock_;  // the ring's: the lease settles at once
   ring::KeyRing ring_;
   ring::RotationJob rotation_;
   Status started_;
