@@ -104,12 +104,6 @@ void RotationJob::wake() {
   wakeup_.notify_all();
 }
 
-void RotationJob::wait_ticks(int ticks, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  const std::uint64_t target = ticks_ + static_cast<std::uint64_t>(ticks);
-  ticked_.wait_for(lock, timeout, [&] { return ticks_ >= target || stop_; });
-}
-
 void RotationJob::run_tick(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const std::uint64_t next = started_ + 1;  // the first tick to begin after this call

@@ -52,8 +52,6 @@ class RotationJob {
   void wake();
   // Told of every step done in the token (from the job's thread). Set once, before start().
   void on_key_event(std::function<void(KeyEvent, const std::string& kid)> listener) { on_event_ = std::move(listener); }
-  // Blocks until this replica has finished `ticks` more ticks, or the timeout passes.
-  void wait_ticks(int ticks, std::chrono::milliseconds timeout);
   // Asks for a tick at once and blocks until one that began after the call has ended, or the
   // timeout passes: what a caller waits for once it has changed something the tick must see.
   void run_tick(std::chrono::milliseconds timeout);
