@@ -111,16 +111,6 @@ std::shared_ptr<limits::AuthFailures> ApiContext::make_auth_failures(const confi
   return std::make_shared<limits::AuthFailures>(options);
 }
 
-std::string_view access_name(Access access) {
-  switch (access) {
-    case Access::kPublic: return "public";
-    case Access::kClient: return "client";
-    case Access::kAdmin: return "admin";
-    case Access::kOAuthClient: return "oauth client";
-  }
-  return "?";
-}
-
 Result<Caller> admit(const ApiContext& context, const http::Request& request, Access access) {
   if (access == Access::kPublic) return Caller();
   const limits::Address from = peer_address(request);

@@ -4,8 +4,6 @@
 // credential is looked at (docs/API.md, "Hostile clients").
 #pragma once
 
-#include <string_view>
-
 #include "base/result.h"
 #include "firmware/api/context.h"
 #include "http/message.h"
@@ -18,8 +16,6 @@ enum class Access {
   kAdmin,        // the same, and the client has "admin": true (else 403)
   kOAuthClient,  // a client the OAuth 2.0 way (RFC 6749 §2.3.1): HTTP Basic id and API key, or mTLS
 };
-
-std::string_view access_name(Access access);
 
 // The caller this request may be served for (null for kPublic), within its rate limit.
 // Errors: kRateLimited (address in backoff, client over its rate), kUnauthenticated (no or
