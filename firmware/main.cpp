@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config.h"
+#include "firmware/api/routes.h"
 #include "firmware/audit/ledger.h"
 #include "firmware/audit/token_anchor.h"
 #include "firmware/auth/client_table.h"
@@ -28,7 +29,6 @@
 #include "firmware/sd_notify.h"
 #include "firmware/tls_files.h"
 #include "hsm/hsm.h"
-#include "http/api.h"
 #include "http/server.h"
 
 namespace signet {
@@ -228,7 +228,7 @@ int serve(const config::Config& config, const sigset_t& signals) {
   }
 
   ring::KeyRing ring(hsm, ring_options(config));
-  ring::RotationJob rotation(ring, lifecycle_policy(config), &unix_now);
+  ring::RotationJob rotation(ring, lifecycle_policy(config));
   ring.on_reservation([&rotation] { rotation.wake(); });
   // After the token logged us in again, its object handles are new: the ring re-reads them at
   // once, and a TLS key in the token is looked up again (GnuTLS keeps the old handle forever).
@@ -250,8 +250,8 @@ int serve(const config::Config& config, const sigset_t& signals) {
                                 issuance::signing_gate_options(config.limits, hsm.session_capacity()));
   auth::ClientDirectory clients(
       std::make_shared<const auth::ClientTable>(config.clients, config.limits.requests_per_second_per_client));
-  const http::ApiContext context{config, ring, rotation, hsm, issuer, clients, http::render_discovery(config)};
-  const auto router = http::make_router(context);
+  const api::ApiContext context{config, ring, rotation, hsm, issuer, clients, api::render_discovery(config)};
+  const auto router = api::make_router(context);
   auto server = http::Server::start(server_options(config, *tls), *router);
   if (!server.ok()) return fail(server.error());
   Reloader reloader(config, std::move(tls->identity_digest), clients, **server);

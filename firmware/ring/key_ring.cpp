@@ -128,8 +128,8 @@ std::shared_ptr<const Snapshot> render_snapshot(std::uint64_t serial, std::vecto
   return snap;
 }
 
-KeyRing::KeyRing(hsm::Hsm& hsm, RingOptions options)
-    : hsm_(hsm), options_(std::move(options)), current_(std::make_shared<const Snapshot>()) {
+KeyRing::KeyRing(hsm::Hsm& hsm, RingOptions options, Clock& clock)
+    : hsm_(hsm), options_(std::move(options)), clock_(clock), current_(std::make_shared<const Snapshot>()) {
   usage_.replica = options_.replica;
 }
 
@@ -181,23 +181,13 @@ std::shared_ptr<KeyCounters> KeyRing::counters_for(const std::string& kid) {
   return counters;
 }
 
-namespace {
-
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
-
 std::int64_t KeyRing::staleness_ms() const {
   const std::int64_t read_at = read_at_ms_.load(std::memory_order_relaxed);
-  return read_at == 0 ? std::numeric_limits<std::int64_t>::max() / 2 : steady_ms() - read_at;
+  return read_at == 0 ? std::numeric_limits<std::int64_t>::max() / 2 : clock_.steady_ms() - read_at;
 }
 
 Result<KeyRing::RecordRead> KeyRing::refresh() {
-  const std::int64_t started = steady_ms();
+  const std::int64_t started = clock_.steady_ms();
   auto read = read_record();
   if (!read.ok()) return read.error();
   // What the token said at `started` is shown once this returns: the published set is that old.
@@ -215,7 +205,7 @@ Result<KeyRing::RecordRead> KeyRing::refresh() {
 }
 
 Status KeyRing::publish(const RingRecord& record) {
-  const std::int64_t written = steady_ms();  // the record this process has just written
+  const std::int64_t written = clock_.steady_ms();  // the record this process has just written
   std::lock_guard lock(refresh_mutex_);
   Status shown = publish_locked(record);
   if (shown.ok()) read_at_ms_.store(written, std::memory_order_relaxed);

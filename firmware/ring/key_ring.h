@@ -22,6 +22,7 @@
 
 #include "base/result.h"
 #include "firmware/jose/jwk.h"
+#include "firmware/ring/clock.h"
 #include "firmware/ring/ring_record.h"
 #include "firmware/verify/verifier.h"
 #include "hsm/hsm.h"
@@ -78,7 +79,8 @@ struct RingOptions {
 
 class KeyRing {
  public:
-  KeyRing(hsm::Hsm& hsm, RingOptions options);
+  // clock: the time of the ring and of the rotation job that keeps it (tests drive their own).
+  KeyRing(hsm::Hsm& hsm, RingOptions options, Clock& clock = system_clock());
 
   std::shared_ptr<const Snapshot> snapshot() const { return current_.load(std::memory_order_acquire); }
 
@@ -126,6 +128,7 @@ class KeyRing {
   void on_reservation(std::function<void()> listener) { on_reservation_ = std::move(listener); }
 
   hsm::Hsm& hsm() { return hsm_; }
+  Clock& clock() const { return clock_; }
   const RingOptions& options() const { return options_; }
 
  private:
@@ -134,6 +137,7 @@ class KeyRing {
 
   hsm::Hsm& hsm_;
   const RingOptions options_;
+  Clock& clock_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<std::int64_t> read_at_ms_{0};  // monotonic; 0: never
 

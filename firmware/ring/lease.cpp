@@ -3,7 +3,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/log.h"
 #include "base/strict_json.h"
@@ -69,7 +68,7 @@ Result<bool> Lease::hold(std::int64_t now_ms) {
   }
   // Nobody holds it: claim, let every concurrent claim land, and see who won.
   if (auto claimed = write_claim(now_ms, now_ms + ttl_.count()); !claimed.ok()) return claimed.error();
-  std::this_thread::sleep_for(settle_);
+  clock_.sleep_for(settle_);
   claims = read_claims();
   if (!claims.ok()) return claims.error();
   current = winner(*claims, now_ms + settle_.count());

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "firmware/ring/clock.h"
 #include "hsm/hsm.h"
 
 namespace signet::ring {
@@ -24,8 +25,9 @@ inline constexpr std::string_view kLeaseLabelPrefix = "signet:lease:";
 
 class Lease {
  public:
-  Lease(hsm::Hsm& hsm, std::string replica, std::chrono::milliseconds ttl, std::chrono::milliseconds settle)
-      : hsm_(hsm), replica_(std::move(replica)), ttl_(ttl), settle_(settle) {}
+  // clock: what waits out the settle time.
+  Lease(hsm::Hsm& hsm, Clock& clock, std::string replica, std::chrono::milliseconds ttl, std::chrono::milliseconds settle)
+      : hsm_(hsm), clock_(clock), replica_(std::move(replica)), ttl_(ttl), settle_(settle) {}
 
   // Holds or takes the lease, renewing it; false when another replica holds it.
   Result<bool> hold(std::int64_t now_ms);
@@ -48,6 +50,7 @@ class Lease {
   static const Claim* winner(const std::vector<Claim>& claims, std::int64_t now_ms);
 
   hsm::Hsm& hsm_;
+  Clock& clock_;
   std::string replica_;
   std::chrono::milliseconds ttl_;
   std::chrono::milliseconds settle_;

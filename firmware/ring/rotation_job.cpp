@@ -19,11 +19,6 @@ constexpr std::string_view kRevokeRequestPrefix = "signet:request:revoke:";
 constexpr std::string_view kDamagedRecordLabel = "signet:ring:damaged";
 constexpr int kMaxStepsPerTick = 8;
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A record's id_hex back to the CKA_ID; a record that holds no hex there names no key of ours.
 Result<std::string> key_id(std::string_view id_hex) {
   auto id = hex::decode(id_hex);
@@ -37,11 +32,11 @@ std::chrono::milliseconds lease_ttl(const LifecyclePolicy& policy) {
 
 }  // namespace
 
-RotationJob::RotationJob(KeyRing& ring, LifecyclePolicy policy, WallClock now)
+RotationJob::RotationJob(KeyRing& ring, LifecyclePolicy policy)
     : ring_(ring),
       policy_(policy),
-      now_(std::move(now)),
-      lease_(ring.hsm(), ring.options().replica, lease_ttl(policy), std::chrono::milliseconds(300)) {}
+      clock_(ring.clock()),
+      lease_(ring.hsm(), ring.clock(), ring.options().replica, lease_ttl(policy), std::chrono::milliseconds(300)) {}
 
 RotationJob::~RotationJob() {
   {
@@ -54,7 +49,7 @@ RotationJob::~RotationJob() {
 }
 
 Status RotationJob::start(std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::int64_t deadline = clock_.steady_ms() + std::chrono::milliseconds(timeout).count();
   for (;;) {
     if (auto ticked = tick(); !ticked.ok()) {
       if (ticked.error().code != Code::kHsmUnavailable) return ticked;
@@ -63,11 +58,11 @@ Status RotationJob::start(std::chrono::seconds timeout) {
       break;
     }
     if (ring_.snapshot()->active()) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock_.steady_ms() >= deadline) {
       return make_error(Code::kHsmUnavailable, "no active key appeared in the token; another replica holds the lease "
                                                "but does not create one");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    clock_.sleep_for(std::chrono::milliseconds(200));
   }
   thread_ = std::thread(&RotationJob::run, this);
   return ok_status();
@@ -79,6 +74,7 @@ void RotationJob::run() {
     wakeup_.wait_for(lock, std::chrono::seconds(policy_.refresh_interval), [&] { return stop_ || woken_; });
     if (stop_) break;
     woken_ = false;
+    ++started_;
     lock.unlock();
     // The thread's catch-all. Every step of a tick is ordered so that a crash between any two
     // leaves a ring the next tick repairs (rotation_job.h), and an exception is no worse: it
@@ -108,10 +104,12 @@ void RotationJob::wake() {
   wakeup_.notify_all();
 }
 
-void RotationJob::wait_ticks(int ticks, std::chrono::milliseconds timeout) {
+void RotationJob::run_tick(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  const std::uint64_t target = ticks_ + static_cast<std::uint64_t>(ticks);
-  ticked_.wait_for(lock, timeout, [&] { return ticks_ >= target || stop_; });
+  const std::uint64_t next = started_ + 1;  // the first tick to begin after this call
+  woken_ = true;
+  wakeup_.notify_all();
+  ticked_.wait_for(lock, timeout, [&] { return ticks_ >= next || stop_; });
 }
 
 std::string RotationJob::held_reason() const {
@@ -130,13 +128,13 @@ std::string RotationJob::last_failure() const {
 }
 
 Status RotationJob::request_rotation() {
-  Status written = ring_.hsm().write_data(kRotateRequest, std::to_string(now_()));
+  Status written = ring_.hsm().write_data(kRotateRequest, std::to_string(clock_.wall_seconds()));
   if (written.ok()) wake();
   return written;
 }
 
 Status RotationJob::request_revocation(const std::string& kid) {
-  Status written = ring_.hsm().write_data(std::string(kRevokeRequestPrefix) + kid, std::to_string(now_()));
+  Status written = ring_.hsm().write_data(std::string(kRevokeRequestPrefix) + kid, std::to_string(clock_.wall_seconds()));
   if (written.ok()) wake();
   return written;
 }
@@ -146,11 +144,11 @@ Status RotationJob::tick() {
   if (!read.ok()) return read.error();
   // The probe whatever the lease and the lifecycle steps answer: a full token that fails every
   // step must not keep /readyz at 503 while tokens can be signed.
-  auto holding = lease_.hold(wall_ms());
+  auto holding = lease_.hold(clock_.wall_ms());
   Status led = holding.ok() ? ok_status() : Status(holding.error());
   if (holding.ok() && *holding) {
     RingRecord record = read->damaged ? salvage(*read) : std::move(read->record);
-    led = lead(record, now_());
+    led = lead(record, clock_.wall_seconds());
   }
   probe_signature();
   return led;
@@ -182,7 +180,7 @@ RingRecord RotationJob::salvage(const KeyRing::RecordRead& read) {
 
 Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after) {
   // A replica whose lease ran out while it worked must not write: another may hold it now.
-  if (!lease_.valid(wall_ms(), lease_ttl(policy_) / 3)) {
+  if (!lease_.valid(clock_.wall_ms(), lease_ttl(policy_) / 3)) {
     return make_error(Code::kHsmUnavailable, "the ring lease ran out before the record was written");
   }
   if (auto written = ring_.write_record(record); !written.ok()) return written;
@@ -198,9 +196,9 @@ Status RotationJob::commit(RingRecord& record, std::string_view failpoint_after)
 Status RotationJob::commit_published(RingRecord& record, const std::string& kid, std::string_view failpoint_after) {
   for (;;) {
     RecordEntry* entry = record.find(kid);
-    entry->created_at = now_() + 1;  // the clock reads whole seconds: this is never early
+    entry->created_at = clock_.wall_seconds() + 1;  // the clock reads whole seconds: this is never early
     if (auto committed = commit(record, failpoint_after); !committed.ok()) return committed;
-    if (now_() < entry->created_at) return ok_status();
+    if (clock_.wall_seconds() < entry->created_at) return ok_status();
   }
 }
 
@@ -370,7 +368,7 @@ void RotationJob::collect_garbage(const RingRecord& record) {
     const bool still_used = std::any_of(u.keys.begin(), u.keys.end(), [&](const auto& k) { return record.find(k.first); });
     if (!still_used) static_cast<void>(ring_.hsm().destroy_data(std::string(kUsageLabelPrefix) + u.replica));
   }
-  lease_.collect_stale_claims(wall_ms());
+  lease_.collect_stale_claims(clock_.wall_ms());
 }
 
 Status RotationJob::lead(RingRecord& record, std::int64_t now) {

@@ -4,7 +4,7 @@
 // repairs: keys are generated before the record names them (an orphan is destroyed), a key
 // leaves the record before it is destroyed (a missing key is dropped from the record), and
 // promotion is one record write. Timers run on the monotonic clock; record times are wall
-// clock seconds, as claims are.
+// clock seconds, as claims are; both are the ring's Clock (clock.h).
 //
 // Operators ask through request objects in the token ("signet:request:rotate",
 // "signet:request:revoke:<kid>"), so that any replica can take the request and the lease
@@ -33,9 +33,8 @@ enum class KeyEvent { kGenerated, kPromoted, kDestroyed, kRevoked, kAdopted, kLo
 
 class RotationJob {
  public:
-  using WallClock = std::function<std::int64_t()>;  // Unix seconds
-
-  RotationJob(KeyRing& ring, LifecyclePolicy policy, WallClock now);
+  // Its time is the ring's (ring.clock()).
+  RotationJob(KeyRing& ring, LifecyclePolicy policy);
   ~RotationJob();  // stops the thread and gives the lease up
   RotationJob(const RotationJob&) = delete;
   RotationJob& operator=(const RotationJob&) = delete;
@@ -53,8 +52,9 @@ class RotationJob {
   void wake();
   // Told of every step done in the token (from the job's thread). Set once, before start().
   void on_key_event(std::function<void(KeyEvent, const std::string& kid)> listener) { on_event_ = std::move(listener); }
-  // Blocks until this replica has finished `ticks` more ticks, or the timeout passes.
-  void wait_ticks(int ticks, std::chrono::milliseconds timeout);
+  // Asks for a tick at once and blocks until one that began after the call has ended, or the
+  // timeout passes: what a caller waits for once it has changed something the tick must see.
+  void run_tick(std::chrono::milliseconds timeout);
 
   // The last reason a due rotation was held back (cap or pre-publication), or empty.
   std::string held_reason() const;
@@ -79,7 +79,7 @@ class RotationJob {
 
   KeyRing& ring_;
   const LifecyclePolicy policy_;
-  WallClock now_;
+  Clock& clock_;
   Lease lease_;
 
   mutable std::mutex mutex_;
@@ -87,7 +87,8 @@ class RotationJob {
   std::condition_variable ticked_;
   bool stop_ = false;
   bool woken_ = false;
-  std::uint64_t ticks_ = 0;
+  std::uint64_t ticks_ = 0;    // ended
+  std::uint64_t started_ = 0;  // begun; ticks run one after another on the thread
   std::string held_reason_;
   std::uint64_t failed_ticks_ = 0;
   std::string last_failure_;

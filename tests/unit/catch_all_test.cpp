@@ -12,6 +12,7 @@
 #include "firmware/ring/rotation_job.h"
 #include "http/router.h"
 #include "tests/unit/fake_hsm.h"
+#include "tests/unit/manual_clock.h"
 
 namespace signet {
 namespace {
@@ -77,7 +78,6 @@ class ThrowingHsm : public testing::FakeHsm {
   }
 };
 
-std::int64_t fixed_now() { return 1000; }
 
 TEST(CatchAll, RotationStepThatThrowsIsAFailedTickAndTheJobGoesOn) {
   ThrowingHsm hsm;
@@ -85,18 +85,19 @@ TEST(CatchAll, RotationStepThatThrowsIsAFailedTickAndTheJobGoesOn) {
   options.algorithm = jose::Alg::kES256;
   options.typs = {"JWT"};
   options.replica = "r1";
-  ring::KeyRing ring(hsm, options);
+  testing::ManualClock clock(1000);  // the lease settles at once
+  ring::KeyRing ring(hsm, options, clock);
   ring::LifecyclePolicy policy;
   policy.refresh_interval = 1;
-  ring::RotationJob job(ring, policy, &fixed_now);
+  ring::RotationJob job(ring, policy);
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
   const std::uint64_t failed_before = job.failed_ticks();
 
   hsm.throw_on_list = true;
-  job.wake();
-  job.wait_ticks(2, std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
   EXPECT_GE(job.failed_ticks(), failed_before + 2) << "the throwing ticks ran and counted as failed";
   EXPECT_NE(job.last_failure().find("list_keys exploded"), std::string::npos) << job.last_failure();
   ASSERT_NE(ring.snapshot()->active(), nullptr);
@@ -104,12 +105,10 @@ TEST(CatchAll, RotationStepThatThrowsIsAFailedTickAndTheJobGoesOn) {
 
   // The thread is alive: once the token behaves, ticks run and succeed again.
   hsm.throw_on_list = false;
-  job.wake();
-  job.wait_ticks(2, std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
   const std::uint64_t failed_after = job.failed_ticks();
   const int lists_after = hsm.lists;
-  job.wake();
-  job.wait_ticks(2, std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
   EXPECT_GT(hsm.lists.load(), lists_after) << "the job still ticks";
   EXPECT_EQ(job.failed_ticks(), failed_after) << "and its ticks succeed";
   EXPECT_EQ(ring.snapshot()->active()->entry.kid, before->active()->entry.kid);

@@ -1,8 +1,8 @@
-#include "http/metrics_help.h"
+#include "firmware/api/metrics_help.h"
 
 #include <gtest/gtest.h>
 
-namespace signet::http {
+namespace signet::api {
 namespace {
 
 TEST(MetricsHelp, PutsHelpBeforeEachKnownType) {
@@ -20,4 +20,4 @@ TEST(MetricsHelp, KeepsAnExistingHelpAndLeavesUnknownFamilies) {
 }
 
 }  // namespace
-}  // namespace signet::http
+}  // namespace signet::api

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
@@ -11,6 +9,7 @@
 #include "firmware/jose/base64url.h"
 #include "firmware/ring/rotation_job.h"
 #include "tests/unit/fake_hsm.h"
+#include "tests/unit/manual_clock.h"
 
 namespace signet::ring {
 namespace {
@@ -30,7 +29,9 @@ LifecyclePolicy quick_policy() {
   return p;
 }
 
-std::int64_t fixed_now() { return 1000; }
+// Every ring here sees the wall clock stand at 1000 s; its waits (the lease's settle time) pass
+// at once.
+testing::ManualClock test_clock(1000);
 
 TEST(RingRecord, RoundTrips) {
   RingRecord record;
@@ -68,8 +69,8 @@ TEST(UsageRecord, RoundTrips) {
 
 TEST(KeyRing, FirstStartCreatesOneActiveKeyAndRecordsIt) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto snap = ring.snapshot();
   ASSERT_NE(snap->active(), nullptr);
@@ -87,8 +88,8 @@ TEST(KeyRing, FirstStartCreatesOneActiveKeyAndRecordsIt) {
 // moment the record naming the key is durable, whatever part of its second the tick used.
 TEST(KeyRing, NextKeyIsStampedNoEarlierThanItsRecordIsWritten) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto record = decode_record(*hsm.read_data(kRecordLabel));
   ASSERT_TRUE(record.ok() && record->next());
@@ -98,13 +99,17 @@ TEST(KeyRing, NextKeyIsStampedNoEarlierThanItsRecordIsWritten) {
 
 TEST(KeyRing, NextKeyIsStampedAgainWhenItsRecordWriteOutlastsTheStamp) {
   testing::FakeHsm hsm;
-  std::atomic<std::int64_t> clock{1000};
+  testing::ManualClock clock(1000);  // its own: this test moves the wall clock
   int record_writes = 0;
   hsm.on_write = [&](std::string_view label) {
-    if (label == kRecordLabel && ++record_writes == 2) clock += 2;  // the write naming the next key is slow
+    // The write naming the next key is slow.
+    if (label == kRecordLabel && ++record_writes == 2) clock.advance(std::chrono::seconds(2));
   };
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), [&clock] { return clock.load(); });
+  KeyRing ring(hsm, es256(), clock);
+  // A lease long enough to outlast the slow write (3 refresh intervals): each write checks it.
+  LifecyclePolicy policy = quick_policy();
+  policy.refresh_interval = 5;
+  RotationJob job(ring, policy);
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto record = decode_record(*hsm.read_data(kRecordLabel));
   ASSERT_TRUE(record.ok() && record->next());
@@ -116,13 +121,13 @@ TEST(KeyRing, RestartKeepsTheSameKeysAndJwks) {
   testing::FakeHsm hsm;
   std::shared_ptr<const Snapshot> first;
   {
-    KeyRing ring(hsm, es256());
-    RotationJob job(ring, quick_policy(), &fixed_now);
+    KeyRing ring(hsm, es256(), test_clock);
+    RotationJob job(ring, quick_policy());
     ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
     first = ring.snapshot();
   }
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   EXPECT_EQ(hsm.generated, 2);
   EXPECT_EQ(ring.snapshot()->active()->entry.kid, first->active()->entry.kid);
@@ -132,8 +137,8 @@ TEST(KeyRing, RestartKeepsTheSameKeysAndJwks) {
 
 TEST(KeyRing, JwksAndHeadersComeFromTheActiveKey) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto snap = ring.snapshot();
   const auto jwks = nlohmann::json::parse(snap->jwks_body);
@@ -147,11 +152,10 @@ TEST(KeyRing, JwksAndHeadersComeFromTheActiveKey) {
   EXPECT_EQ(snap->header_for("id+jwt"), nullptr);
 }
 
-// Lets the job's thread run two whole ticks, the second of which started after anything the
-// test did before calling this.
+// Two whole ticks of the job's thread that began after anything the test did before this.
 void tick_twice(RotationJob& job) {
-  job.wake();
-  job.wait_ticks(2, std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
+  job.run_tick(std::chrono::seconds(10));
 }
 
 bool token_holds(testing::FakeHsm& hsm, const std::string& id) {
@@ -173,8 +177,8 @@ std::vector<std::string> kids_of(const Snapshot& snap) {
 // an intent could), so the lease holder adopts it, publishes it as retiring, and destroys nothing.
 TEST(KeyRing, OrphanKeysAreAdoptedNotDestroyed) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -203,8 +207,8 @@ TEST(KeyRing, OrphanKeysAreAdoptedNotDestroyed) {
 
 TEST(KeyRing, ReservesBeforeSigningInBlocks) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const RingKey& key = *ring.snapshot()->active();
   ASSERT_TRUE(ring.reserve(key, 2000, 40).ok());
@@ -222,8 +226,8 @@ TEST(KeyRing, ReservesBeforeSigningInBlocks) {
 
 TEST(Issuer, SignsClaimsWithTheActiveKey) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const issuance::Issuer issuer("https://signet.test", ring, hsm, nullptr, [] { return std::int64_t{5000}; },
                                 issuance::SigningGate::Options{});
@@ -256,8 +260,8 @@ TEST(KeyRing, LoneOrphanOnAFreshTokenBecomesTheActiveKey) {
   testing::FakeHsm hsm;
   const auto orphan = hsm.generate_key(hsm::SignScheme::kEcdsaP256Sha256, 0);
   ASSERT_TRUE(orphan.ok());
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto snap = ring.snapshot();
   ASSERT_NE(snap->active(), nullptr);
@@ -271,8 +275,8 @@ TEST(KeyRing, LoneOrphanOnAFreshTokenBecomesTheActiveKey) {
 // destroyed, and the intent goes with it.
 TEST(KeyRing, InterruptedGenerationWithIntentIsDestroyed) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   const std::string id = "interrupted-key1";  // 16 bytes
@@ -294,8 +298,8 @@ TEST(KeyRing, InterruptedGenerationWithIntentIsDestroyed) {
 // adopted, and the usage reservations say which one was signing, so it stays active.
 TEST(KeyRing, LostRecordKeepsEveryKeyAndTheActiveKid) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -325,8 +329,8 @@ TEST(KeyRing, LostRecordKeepsEveryKeyAndTheActiveKid) {
 // A record that does not decode is kept for the operator and never read as an empty ring.
 TEST(KeyRing, DamagedRecordAdoptsTheKeysAndKeepsACopy) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -356,8 +360,8 @@ TEST(KeyRing, DamagedRecordAdoptsTheKeysAndKeepsACopy) {
 // byte for byte, and nothing is destroyed or made.
 TEST(KeyRing, UnreadableTokenLeavesTheSnapshotAndDestroysNothing) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -393,8 +397,8 @@ TEST(KeyRing, KeyLostFromTheTokenStaysPublishedAndLeavesTheActiveState) {
   // (rightly) refuse to publish them from the record; any 32 bytes are an Ed25519 public key.
   RingOptions options = es256();
   options.algorithm = jose::Alg::kEdDSA;
-  KeyRing ring(hsm, options);
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, options, test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   const auto before = ring.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -420,12 +424,12 @@ TEST(KeyRing, KeyLostFromTheTokenStaysPublishedAndLeavesTheActiveState) {
 // holder repaired: the repaired record's serial must not make it look unchanged.
 TEST(KeyRing, ReplicaSeesTheRingRepairedAfterALostRecord) {
   testing::FakeHsm hsm;
-  KeyRing ring(hsm, es256());
-  RotationJob job(ring, quick_policy(), &fixed_now);
+  KeyRing ring(hsm, es256(), test_clock);
+  RotationJob job(ring, quick_policy());
   ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   RingOptions other = es256();
   other.replica = "r2";
-  KeyRing replica(hsm, other);
+  KeyRing replica(hsm, other, test_clock);
   ASSERT_TRUE(replica.refresh().ok());
   const auto before = replica.snapshot();
   ASSERT_NE(before->active(), nullptr);
@@ -452,13 +456,13 @@ TEST(KeyRing, ReplicaSeesTheRingRepairedAfterALostRecord) {
 TEST(KeyRing, ReplicaKeepsItsKeysWhileTheRecordIsMissing) {
   testing::FakeHsm hsm;
   {
-    KeyRing ring(hsm, es256());
-    RotationJob job(ring, quick_policy(), &fixed_now);
+    KeyRing ring(hsm, es256(), test_clock);
+    RotationJob job(ring, quick_policy());
     ASSERT_TRUE(job.start(std::chrono::seconds(5)).ok());
   }
   RingOptions other = es256();
   other.replica = "r2";
-  KeyRing replica(hsm, other);
+  KeyRing replica(hsm, other, test_clock);
   ASSERT_TRUE(replica.refresh().ok());
   const auto before = replica.snapshot();
   ASSERT_NE(before->active(), nullptr);

@@ -1,9 +1,9 @@
-#include "http/metrics_help.h"
+#include "firmware/api/metrics_help.h"
 
 #include <array>
 #include <utility>
 
-namespace signet::http {
+namespace signet::api {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kHelp = {{
@@ -71,4 +71,4 @@ std::string with_help(std::string_view exposition) {
   return out;
 }
 
-}  // namespace signet::http
+}  // namespace signet::api

@@ -1,28 +1,24 @@
 // POST /oauth2/token: the OAuth 2.0 client credentials grant (RFC 6749 §4.4), so that any
-// OAuth2 client library can get a token, a JWT access token of RFC 9068. The client
-// authenticates with HTTP Basic (id and API key, RFC 6749 §2.3.1) or its mTLS certificate;
-// errors follow RFC 6749 §5.2.
+// OAuth2 client library can get a token, a JWT access token of RFC 9068. The route's access
+// (Access::kOAuthClient) has authenticated the client with HTTP Basic (id and API key, RFC 6749
+// §2.3.1) or its mTLS certificate; errors follow RFC 6749 §5.2.
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "firmware/api/handlers.h"
+#include "firmware/api/oauth_error.h"
 #include "firmware/issuance/access_token.h"
 #include "firmware/oauth/form.h"
 #include "firmware/oauth/scope.h"
-#include "http/oauth_client.h"
 
-namespace signet::http {
-namespace {
+namespace signet::api {
 
-Response token(const ApiContext& context, const Request& request) {
-  auto admitted = authenticate_oauth_client(context, request);
-  if (!admitted.ok()) return oauth_refusal(admitted.error());
-  const Caller& client = *admitted;
-
-  const auto type = request.header("Content-Type");
-  if (!oauth::is_form_media_type(type)) {
+http::Response oauth_token(const Call& call) {
+  const config::Client& client = *call.caller;
+  if (!oauth::is_form_media_type(call.request.header("Content-Type"))) {
     return oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
   }
-  const auto form = oauth::parse_form(request.body);
+  const auto form = oauth::parse_form(call.request.body);
   if (!form) return oauth_error(400, "invalid_request", "the form is malformed or repeats a parameter");
   const auto field = [&](const char* name) -> std::optional<std::string> {
     const auto it = form->find(name);
@@ -33,32 +29,25 @@ Response token(const ApiContext& context, const Request& request) {
   if (*grant_type != "client_credentials") return oauth_error(400, "unsupported_grant_type", "only client_credentials is supported");
 
   // Each scope token names a profile, and one token has one profile (firmware/oauth/scope.h).
-  auto profile = oauth::profile_for_request(*client, field("scope"), field("profile"));
+  auto profile = oauth::profile_for_request(client, field("scope"), field("profile"));
   if (!profile.ok()) return oauth_error(400, "invalid_scope", profile.error().message);
   issuance::TokenRequest wanted;
   wanted.profile = *profile;
-  wanted.sub = client->id;
+  wanted.sub = client.id;
   wanted.aud = field("audience");
-  auto grant = issuance::decide(context.config, *client, std::move(wanted));
+  auto grant = issuance::decide(call.context.config, client, std::move(wanted));
   if (!grant.ok()) return oauth_error(400, "invalid_scope", grant.error().message);
-  issuance::make_access_token(*grant, client->id);
-  auto issued = context.issuer.issue(client->id, *grant);
-  if (!issued.ok()) return error_response(issued.error());
-  log::info("token_issued", {{"client", client->id}, {"profile", grant->profile->name}, {"kid", issued->kid},
+  issuance::make_access_token(*grant, client.id);
+  auto issued = call.context.issuer.issue(client.id, *grant);
+  if (!issued.ok()) return http::error_response(issued.error());
+  log::info("token_issued", {{"client", client.id}, {"profile", grant->profile->name}, {"kid", issued->kid},
                              {"jti", issued->jti}, {"grant", "client_credentials"}});
   nlohmann::ordered_json body{{"access_token", issued->token}, {"token_type", "Bearer"},
                               {"expires_in", grant->ttl.count()}, {"scope", grant->profile->name}};
-  Response r = json_response(200, body.dump());
+  http::Response r = http::json_response(200, body.dump());
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("Pragma", "no-cache");
   return r;
 }
 
-}  // namespace
-
-void add_oauth_routes(Router& router, const ApiContext& context) {
-  const auto* c = &context;
-  router.add("POST", "/oauth2/token", [c](const Request& r) { return token(*c, r); });
-}
-
-}  // namespace signet::http
+}  // namespace signet::api

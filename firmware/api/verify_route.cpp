@@ -4,9 +4,9 @@
 
 #include "base/log.h"
 #include "base/strict_json.h"
-#include "http/api.h"
+#include "firmware/api/handlers.h"
 
-namespace signet::http {
+namespace signet::api {
 namespace {
 
 constexpr int kMaxBodyDepth = 4;
@@ -31,22 +31,22 @@ Result<verify::Expectations> expectations(const ApiContext& context, const nlohm
   return expect;
 }
 
-Response introspect(const ApiContext& context, const Request& request) {
-  auto client = authenticate(context, request);
-  if (!client.ok()) return error_response(client.error());
-  if (!is_json_media_type(request.header("Content-Type"))) {
-    return error_response(415, "unsupported_media_type", "the body must be application/json");
+}  // namespace
+
+http::Response introspect(const Call& call) {
+  if (!http::is_json_media_type(call.request.header("Content-Type"))) {
+    return http::error_response(415, "unsupported_media_type", "the body must be application/json");
   }
   JsonError error;
-  const auto body = parse_strict_json(request.body, kMaxBodyDepth, &error);
-  if (!body) return error_response(make_error(Code::kInvalidArgument, error.message));
+  const auto body = parse_strict_json(call.request.body, kMaxBodyDepth, &error);
+  if (!body) return http::error_response(make_error(Code::kInvalidArgument, error.message));
   if (!body->is_object() || !body->contains("token") || !(*body)["token"].is_string()) {
-    return error_response(make_error(Code::kInvalidArgument, "\"token\" (a string) is required"));
+    return http::error_response(make_error(Code::kInvalidArgument, "\"token\" (a string) is required"));
   }
-  auto expect = expectations(context, *body);
-  if (!expect.ok()) return error_response(expect.error());
+  auto expect = expectations(call.context, *body);
+  if (!expect.ok()) return http::error_response(expect.error());
 
-  const auto snapshot = context.ring.snapshot();
+  const auto snapshot = call.context.ring.snapshot();
   const auto result = verify::verify(snapshot->verifier_keys, (*body)["token"].get<std::string>(), *expect);
   nlohmann::ordered_json answer;
   answer["active"] = result.valid;
@@ -55,18 +55,11 @@ Response introspect(const ApiContext& context, const Request& request) {
     answer["claims"] = result.claims;
   } else {
     answer["error"] = verify::to_string(result.reason);
-    log::info("token_inactive", {{"client", (*client)->id}, {"reason", verify::to_string(result.reason)}});
+    log::info("token_inactive", {{"client", call.caller->id}, {"reason", verify::to_string(result.reason)}});
   }
-  Response r = json_response(200, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  http::Response r = http::json_response(200, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 
-}  // namespace
-
-void add_verify_routes(Router& router, const ApiContext& context) {
-  const auto* c = &context;
-  router.add("POST", "/v1/verify", [c](const Request& r) { return introspect(*c, r); });
-}
-
-}  // namespace signet::http
+}  // namespace signet::api

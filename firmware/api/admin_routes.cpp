@@ -1,29 +1,23 @@
 // The admin routes (clients with "admin": true): the key list with the token's own evidence
 // per key, rotation on request, and the compromise drill (revoke).
+#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
+#include <string>
 
-#include "http/api.h"
+#include "firmware/api/handlers.h"
 
-namespace signet::http {
+namespace signet::api {
 namespace {
 
 // How long an admin request waits for the lease holder to carry it out before it answers.
 constexpr std::chrono::seconds kAdminWait{10};
 
-Result<Caller> authenticate_admin(const ApiContext& context, const Request& request) {
-  auto client = authenticate(context, request);
-  if (!client.ok()) return client;
-  if (!(*client)->admin) return make_error(Code::kPermissionDenied, "only admin clients manage keys");
-  return client;
-}
-
 nlohmann::json time_or_null(std::int64_t t) { return t ? nlohmann::json(t) : nlohmann::json(nullptr); }
 
-Response key_list(const ApiContext& context, nlohmann::ordered_json extra = nlohmann::ordered_json::object()) {
+http::Response key_list(const ApiContext& context, nlohmann::ordered_json extra = nlohmann::ordered_json::object()) {
   const auto snapshot = context.ring.snapshot();
   auto usage = context.ring.read_usage();
-  if (!usage.ok()) return error_response(usage.error());
+  if (!usage.ok()) return http::error_response(usage.error());
   const ring::UsageTotals totals = ring::total_usage(*usage);
   const ring::LifecyclePolicy& policy = context.rotation.policy();
   nlohmann::ordered_json keys = nlohmann::ordered_json::array();
@@ -49,7 +43,7 @@ Response key_list(const ApiContext& context, nlohmann::ordered_json extra = nloh
   extra["keys"] = std::move(keys);
   const std::string held = context.rotation.held_reason();
   if (!held.empty()) extra["rotation_held"] = held;
-  return json_response(200, extra.dump());
+  return http::json_response(200, extra.dump());
 }
 
 // Waits until done() holds for this replica's view of the ring, or the wait runs out.
@@ -58,44 +52,33 @@ bool wait_for(const ApiContext& context, Done done) {
   const auto deadline = std::chrono::steady_clock::now() + kAdminWait;
   while (!done(*context.ring.snapshot())) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    context.rotation.wake();
-    context.rotation.wait_ticks(1, std::chrono::milliseconds(500));
+    context.rotation.run_tick(std::chrono::milliseconds(500));
   }
   return true;
 }
 
-Response list_keys(const ApiContext& context, const Request& request) {
-  if (auto admin = authenticate_admin(context, request); !admin.ok()) return error_response(admin.error());
-  return key_list(context);
-}
+}  // namespace
 
-Response rotate(const ApiContext& context, const Request& request) {
-  if (auto admin = authenticate_admin(context, request); !admin.ok()) return error_response(admin.error());
+http::Response list_keys(const Call& call) { return key_list(call.context); }
+
+http::Response rotate_keys(const Call& call) {
+  const ApiContext& context = call.context;
   const ring::RingKey* before = context.ring.snapshot()->active();
   const std::string old_kid = before ? before->entry.kid : "";
-  if (auto asked = context.rotation.request_rotation(); !asked.ok()) return error_response(asked.error());
+  if (auto asked = context.rotation.request_rotation(); !asked.ok()) return http::error_response(asked.error());
   const bool rotated = wait_for(context, [&](const ring::Snapshot& s) { return s.active() && s.active()->entry.kid != old_kid; });
   // Not rotated yet: the next key is not published long enough; the request stays recorded
   // and the lease holder promotes it as soon as it may (see rotation_held).
   return key_list(context, {{"rotated", rotated}});
 }
 
-Response revoke(const ApiContext& context, const Request& request) {
-  if (auto admin = authenticate_admin(context, request); !admin.ok()) return error_response(admin.error());
-  const std::string kid(request.path_param);
-  if (!context.ring.snapshot()->find(kid)) return error_response(make_error(Code::kNotFound, "no published key has that kid"));
-  if (auto asked = context.rotation.request_revocation(kid); !asked.ok()) return error_response(asked.error());
+http::Response revoke_key(const Call& call) {
+  const ApiContext& context = call.context;
+  const std::string kid(call.request.path_param);
+  if (!context.ring.snapshot()->find(kid)) return http::error_response(make_error(Code::kNotFound, "no published key has that kid"));
+  if (auto asked = context.rotation.request_revocation(kid); !asked.ok()) return http::error_response(asked.error());
   const bool revoked = wait_for(context, [&](const ring::Snapshot& s) { return !s.find(kid); });
   return key_list(context, {{"revoked", revoked}});
 }
 
-}  // namespace
-
-void add_admin_routes(Router& router, const ApiContext& context) {
-  const auto* c = &context;
-  router.add("GET", "/v1/keys", [c](const Request& r) { return list_keys(*c, r); });
-  router.add("POST", "/v1/keys/rotate", [c](const Request& r) { return rotate(*c, r); });
-  router.add("POST", "/v1/keys/{kid}/revoke", [c](const Request& r) { return revoke(*c, r); });
-}
-
-}  // namespace signet::http
+}  // namespace signet::api
