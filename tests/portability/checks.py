@@ -9,6 +9,7 @@ Which algorithms must work is not written down here: the token says which mechan
 (the `hsm_token_profile` start log line), and Signet must sign with each of those and refuse, by
 name, each of the others.
 """
+import contextlib
 import json
 import re
 
@@ -19,6 +20,23 @@ from harness import ALGORITHMS, split_token, verify
 __all__ = ["test_start_log_says_what_the_token_offers_and_enforces", "test_each_algorithm_signs_or_is_refused_by_name",
            "test_ring_records_are_data_objects_in_the_token", "test_evidence_and_metrics_agree",
            "test_a_restart_adopts_the_same_key", "log_events", "profile_of", "preferred_algorithm", "started"]
+
+
+@contextlib.contextmanager
+def made_by(kind):
+    """For a suite's `implementation` fixture: a maker of daemons of `kind` (folder, algorithm ->
+    daemon) that closes every daemon it made afterwards."""
+    made = []
+
+    def make(folder, algorithm):
+        made.append(kind(folder, algorithm))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for daemon in made:
+            daemon.close()
 
 
 def log_events(daemon, event: str) -> list:

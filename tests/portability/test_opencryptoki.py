@@ -5,6 +5,7 @@ import pytest
 
 import opencryptoki
 from checks import *  # noqa: F401,F403  (the shared tests, see checks.py)
+from checks import made_by
 
 _token = opencryptoki.SoftToken()
 if _token.unavailable():
@@ -22,16 +23,8 @@ def implementation():
     if why:
         _token.close()
         pytest.skip(f"portability suite not run: {why}")
-    made = []
-
-    def make(folder, algorithm):
-        daemon = opencryptoki.OpencryptokiSignet(folder, algorithm)
-        made.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in made:
-        daemon.close()
+    with made_by(opencryptoki.OpencryptokiSignet) as make:
+        yield make
     _token.close()
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import remoted
 from checks import *  # noqa: F401,F403  (the shared tests, see checks.py)
+from checks import made_by
 
 if remoted.unavailable():
     pytest.skip(f"portability suite not run: {remoted.unavailable()}", allow_module_level=True)
@@ -13,16 +14,8 @@ if remoted.unavailable():
 
 @pytest.fixture(scope="module")
 def implementation():
-    made = []
-
-    def make(folder, algorithm):
-        daemon = remoted.RemotedSignet(folder, algorithm)
-        made.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in made:
-        daemon.close()
+    with made_by(remoted.RemotedSignet) as make:
+        yield make
 
 
 def test_the_binding_is_said_to_be_not_enforced_by_the_token(started):

@@ -9,6 +9,7 @@ import pytest
 import checks
 import tpm
 from checks import *  # noqa: F401,F403  (the shared tests, see checks.py)
+from checks import made_by
 
 if tpm.unavailable():
     pytest.skip(f"portability suite not run: {tpm.unavailable()}", allow_module_level=True)
@@ -38,16 +39,8 @@ test_a_restart_adopts_the_same_key = _expected_to_fail(checks.test_a_restart_ado
 
 @pytest.fixture(scope="module")
 def implementation():
-    made = []
-
-    def make(folder, algorithm):
-        daemon = tpm.TpmSignet(folder, algorithm)
-        made.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in made:
-        daemon.close()
+    with made_by(tpm.TpmSignet) as make:
+        yield make
 
 
 def test_the_tpm_keeps_every_promise(started):
