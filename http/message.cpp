@@ -31,15 +31,14 @@ Response error_response(unsigned status, std::string_view code, std::string_view
   return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-bool is_json_media_type(std::optional<std::string_view> content_type) {
+bool is_media_type(std::optional<std::string_view> content_type, std::string_view expected) {
   if (!content_type) return false;
   std::string_view type = content_type->substr(0, content_type->find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  if (type.size() != kJson.size()) return false;
+  if (type.size() != expected.size()) return false;
   for (std::size_t i = 0; i < type.size(); ++i) {
     const char c = type[i];
-    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kJson[i]) return false;  // media types are case-insensitive
+    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != expected[i]) return false;  // media types are case-insensitive
   }
   return true;
 }

@@ -60,7 +60,10 @@ Response error_response(const Error& error);
 // A specific status and code for errors that have no Code of their own (404, 405, 413, 415).
 Response error_response(unsigned status, std::string_view code, std::string_view description);
 
-// Whether a Content-Type is "application/json", optionally with parameters such as charset.
-bool is_json_media_type(std::optional<std::string_view> content_type);
+// Whether a Content-Type is the media type `expected` (lowercase), compared case-insensitively and
+// with parameters such as charset allowed.
+bool is_media_type(std::optional<std::string_view> content_type, std::string_view expected);
+inline constexpr std::string_view kJsonMediaType = "application/json";
+inline constexpr std::string_view kFormMediaType = "application/x-www-form-urlencoded";
 
 }  // namespace signet::http

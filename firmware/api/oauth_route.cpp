@@ -15,7 +15,7 @@ namespace signet::api {
 
 http::Response oauth_token(const Call& call) {
   const config::Client& client = *call.caller;
-  if (!oauth::is_form_media_type(call.request.header("Content-Type"))) {
+  if (!http::is_media_type(call.request.header("Content-Type"), http::kFormMediaType)) {
     return oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
   }
   const auto form = oauth::parse_form(call.request.body);

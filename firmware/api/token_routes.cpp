@@ -39,7 +39,7 @@ void log_issued(const config::Client& client, const issuance::Grant& grant, cons
 
 http::Response issue_token(const Call& call) {
   const config::Client& client = *call.caller;
-  if (!http::is_json_media_type(call.request.header("Content-Type"))) {
+  if (!http::is_media_type(call.request.header("Content-Type"), http::kJsonMediaType)) {
     return http::error_response(415, "unsupported_media_type", "the body must be application/json");
   }
   auto body = parse_json_body(call.request);

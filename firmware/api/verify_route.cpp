@@ -34,7 +34,7 @@ Result<verify::Expectations> expectations(const ApiContext& context, const nlohm
 }  // namespace
 
 http::Response introspect(const Call& call) {
-  if (!http::is_json_media_type(call.request.header("Content-Type"))) {
+  if (!http::is_media_type(call.request.header("Content-Type"), http::kJsonMediaType)) {
     return http::error_response(415, "unsupported_media_type", "the body must be application/json");
   }
   JsonError error;

@@ -37,17 +37,4 @@ std::optional<std::map<std::string, std::string>> parse_form(std::string_view bo
   return form;
 }
 
-bool is_form_media_type(std::optional<std::string_view> content_type) {
-  if (!content_type) return false;
-  std::string_view type = content_type->substr(0, content_type->find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  if (type.size() != kForm.size()) return false;
-  for (std::size_t i = 0; i < type.size(); ++i) {
-    const char c = type[i];
-    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kForm[i]) return false;  // media types are case-insensitive
-  }
-  return true;
-}
-
 }  // namespace signet::oauth

@@ -16,7 +16,4 @@ std::optional<std::string> form_decode(std::string_view text);
 // RFC 6749 §3.2 forbids ("Request and response parameters MUST NOT be included more than once").
 std::optional<std::map<std::string, std::string>> parse_form(std::string_view body);
 
-// Whether a Content-Type names the form media type (parameters such as charset allowed).
-bool is_form_media_type(std::optional<std::string_view> content_type);
-
 }  // namespace signet::oauth

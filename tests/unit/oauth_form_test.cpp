@@ -1,5 +1,7 @@
 #include "firmware/oauth/form.h"
 
+#include "http/message.h"
+
 #include <gtest/gtest.h>
 
 namespace signet::oauth {
@@ -25,11 +27,14 @@ TEST(OAuthForm, RefusesARepeatedParameterAndBrokenEscapes) {
 }
 
 TEST(OAuthForm, RecognisesTheMediaType) {
-  EXPECT_TRUE(is_form_media_type("application/x-www-form-urlencoded"));
-  EXPECT_TRUE(is_form_media_type("Application/X-WWW-Form-Urlencoded; charset=UTF-8"));
-  EXPECT_FALSE(is_form_media_type("application/json"));
-  EXPECT_FALSE(is_form_media_type("application/x-www-form-urlencodedx"));
-  EXPECT_FALSE(is_form_media_type(std::nullopt));
+  using http::is_media_type;
+  using http::kFormMediaType;
+  EXPECT_TRUE(is_media_type("application/x-www-form-urlencoded", kFormMediaType));
+  EXPECT_TRUE(is_media_type("Application/X-WWW-Form-Urlencoded; charset=UTF-8", kFormMediaType));
+  EXPECT_FALSE(is_media_type("application/json", kFormMediaType));
+  EXPECT_FALSE(is_media_type("application/x-www-form-urlencodedx", kFormMediaType));
+  EXPECT_FALSE(is_media_type(std::nullopt, kFormMediaType));
+  EXPECT_TRUE(is_media_type("APPLICATION/JSON ; charset=utf-8", http::kJsonMediaType));
 }
 
 }  // namespace
