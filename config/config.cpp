@@ -426,6 +426,8 @@ Result<Config> parse(std::string_view text, const std::string& path) {
         }
         config.audit_name = *name;
       }
+      // 0s: the head moves with every group commit, before its tokens are answered.
+      if (auto d = r.duration("anchor_interval", Zero::kAllowed)) config.audit_anchor_interval = *d;
       r.finish();
     }
     top.finish();
@@ -461,7 +463,9 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   Limits limits = next.limits;
   limits.requests_per_second_per_client = running.limits.requests_per_second_per_client;
   compare(running.limits == limits, "limits (other than requests_per_second_per_client)");
-  compare(running.audit_file == next.audit_file && running.audit_name == next.audit_name, "audit");
+  compare(running.audit_file == next.audit_file && running.audit_name == next.audit_name &&
+              running.audit_anchor_interval == next.audit_anchor_interval,
+          "audit");
   // A setting added later and missing above still cannot slip through unapplied: with what a
   // reload applies taken from running, the rest must be equal as a whole.
   Config rest = next;

@@ -122,6 +122,9 @@ struct Config {
   // Names the ledger's head in the token ("signet:audit:head" or "signet:audit:head:<name>"),
   // so that replicas on one token can each keep a ledger of their own.
   std::string audit_name;
+  // How often the ledger's head is anchored in the token: 0 at every group commit, before the
+  // tokens of the group are answered; otherwise at most once per interval, after they are.
+  Seconds audit_anchor_interval{0};
 
   const Profile* find_profile(std::string_view name) const;
   bool operator==(const Config&) const = default;

@@ -222,7 +222,7 @@ int serve(const config::Config& config, const sigset_t& signals) {
   audit::TokenAnchor anchor(hsm, config.audit_name);  // the ledger's head, in the token
   std::unique_ptr<audit::Ledger> ledger;
   if (!config.audit_file.empty()) {
-    auto opened = audit::Ledger::open(config.audit_file, anchor);
+    auto opened = audit::Ledger::open(config.audit_file, anchor, {.anchor_interval = config.audit_anchor_interval});
     if (!opened.ok()) return fail(opened.error());
     ledger = std::move(*opened);
   }

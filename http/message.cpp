@@ -26,6 +26,12 @@ Response json_response(unsigned status, std::string body) {
   return r;
 }
 
+Response deferred_response(std::unique_ptr<Deferred> deferred) {
+  Response r;
+  r.deferred = std::move(deferred);
+  return r;
+}
+
 Response error_response(unsigned status, std::string_view code, std::string_view description) {
   nlohmann::json body = {{"error", code}, {"error_description", description}};
   return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

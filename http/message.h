@@ -3,6 +3,7 @@
 // into the request (method, path, body) are valid for the duration of the handler call.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,21 @@ class Request {
   const void* context_;
 };
 
+struct Response;
+
+// An answer that waits on something else (the audit ledger's flush) without holding a worker
+// thread meanwhile. The server parks the connection and calls start() once on the worker
+// thread; start() must arrange for wake to be called exactly once, from any thread. Then the
+// server calls finish() on a worker thread for the answer to send. wake may free the Deferred
+// before it returns: whoever calls it touches nothing of the Deferred afterwards.
+class Deferred {
+ public:
+  using Wake = std::function<void()>;
+  virtual ~Deferred() = default;
+  virtual void start(Wake wake) noexcept = 0;
+  virtual Response finish() = 0;
+};
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
@@ -47,7 +63,13 @@ struct Response {
   // A body shared with the rest of the process (the JWKS): sent without a copy.
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: the answer is not known yet (the rest is unused); see Deferred.
+  std::unique_ptr<Deferred> deferred;
+  std::size_t route = 0;  // which route deferred it, for the Router's counters
 };
+
+// An answer that deferred will give.
+Response deferred_response(std::unique_ptr<Deferred> deferred);
 
 // A JSON answer with this status.
 Response json_response(unsigned status, std::string body);

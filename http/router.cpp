@@ -1,6 +1,8 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 
 #include "base/catch_all.h"
@@ -62,11 +64,41 @@ Response Router::call(const Route& route, std::size_t index, const Request& requ
   try {
     return route.handler(request);
   } catch (...) {
-    // A handler that throws is a bug: the client gets the 500 with a correlation id that the
-    // log line of error_response() also holds, and the server goes on.
-    const std::string what = exception_text();
-    return error_response(make_error(Code::kInternal, "the handler of " + names_[index] + " threw: " + what));
+    return thrown(index);
   }
+}
+
+// A handler that throws is a bug: the client gets the 500 with a correlation id that the log
+// line of error_response() also holds, and the server goes on.
+Response Router::thrown(std::size_t index) const {
+  const std::string what = exception_text();
+  return error_response(make_error(Code::kInternal, "the handler of " + names_[index] + " threw: " + what));
+}
+
+Response Router::finish(Response& deferred) const {
+  const std::size_t index = deferred.route;
+  Response response;
+  try {
+    response = deferred.deferred->finish();
+  } catch (...) {
+    response = thrown(index);
+  }
+  stats_->count(index, response.status);
+  return response;
+}
+
+Response Router::await(Response& deferred) const {
+  std::mutex mu;
+  std::condition_variable woken;
+  bool awake = false;
+  deferred.deferred->start([&] {
+    std::lock_guard lock(mu);
+    awake = true;
+    woken.notify_one();  // under the lock: the waiter cannot return and free these before
+  });
+  std::unique_lock lock(mu);
+  woken.wait(lock, [&awake] { return awake; });
+  return finish(deferred);
 }
 
 Response Router::dispatch(const Request& request) const {
@@ -81,7 +113,11 @@ Response Router::dispatch(const Request& request) const {
       Request routed = request;
       routed.path_param = param;
       Response response = call(route, i, routed);
-      stats_->count(i, response.status);
+      if (response.deferred) {
+        response.route = i;  // counted once finished
+      } else {
+        stats_->count(i, response.status);
+      }
       return response;
     }
     if (!allow.empty()) allow += ", ";

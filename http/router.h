@@ -39,6 +39,12 @@ class Router {
   // The answer of the route that matches, or 404/405. A handler that throws answers 500
   // internal_error with a correlation id, logged with what it threw.
   Response dispatch(const Request& request) const;
+  // The answer of a deferred one (Response::deferred), once it woke the server; counted and
+  // guarded as dispatch() does.
+  Response finish(Response& deferred) const;
+  // Starts a deferred answer and blocks this thread until it wakes, then finish(): for callers
+  // that may not park a connection (a server that stops, tests).
+  Response await(Response& deferred) const;
 
   // Prometheus lines for the requests answered so far ("signet_http_requests_total") and the
   // connections (signet_connections_*).
@@ -54,6 +60,7 @@ class Router {
     Handler handler;
   };
   Response call(const Route& route, std::size_t index, const Request& request) const;
+  Response thrown(std::size_t index) const;  // the 500 for a handler that threw
   std::vector<Route> routes_;
   std::vector<std::string> names_;  // "METHOD path", by route index
   std::shared_ptr<RouteStats> stats_;

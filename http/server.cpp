@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <atomic>
 #include <chrono>
 #include <cstdarg>
@@ -39,6 +41,12 @@ struct Server::Impl {
   std::string client_ca_pem;
   // What requests verify client certificates against; null without mTLS.
   std::atomic<std::shared_ptr<const ClientTrust>> client_trust;
+  // Connections parked on a deferred answer: libmicrohttpd must not be stopped while one is
+  // suspended, so ~Server waits for the count to reach 0, and once closing, nothing is parked.
+  std::mutex parking_mu;
+  std::condition_variable unparked;
+  std::size_t parked = 0;
+  bool closing = false;
 };
 
 namespace {
@@ -74,6 +82,7 @@ struct PendingRequest {
   bool too_large = false;
   std::size_t discarded = 0;
   std::optional<std::optional<std::string>> peer_subject;  // outer: computed yet
+  Response parked;  // a deferred answer, while the connection waits for it
 };
 
 ConnectionState* connection_state(MHD_Connection* connection) {
@@ -179,10 +188,42 @@ MHD_Result send(MHD_Connection* connection, Response response) {
   return result;
 }
 
-MHD_Result too_large(MHD_Connection* connection, const Request& request) {
-  Response response = error_response(413, "payload_too_large", "the request body is larger than allowed");
+// Sends the answer of a request and logs it if it is a refusal.
+MHD_Result answer(MHD_Connection* connection, const Request& request, Response response) {
   log_refusal(request, response);
   return send(connection, std::move(response));
+}
+
+// Parks the connection until the deferred answer wakes it: libmicrohttpd then calls
+// handle_request again, which sends router.finish(). The worker thread serves other
+// connections meanwhile.
+MHD_Result park(Server::Impl* impl, MHD_Connection* connection, PendingRequest* pending, const Request& request,
+                Response deferred) {
+  bool closing = false;
+  {
+    std::lock_guard lock(impl->parking_mu);
+    closing = impl->closing;
+    if (!closing) ++impl->parked;
+  }
+  if (!closing) impl->stats->parked.fetch_add(1, std::memory_order_relaxed);
+  // Stopping: nothing may be parked any more, so this thread waits (outside the lock, which
+  // the wakes of parked connections take).
+  if (closing) return answer(connection, request, impl->router->await(deferred));
+  pending->parked = std::move(deferred);
+  // Suspended before start(): a wake, even one start() makes itself, finds it suspended.
+  MHD_suspend_connection(connection);
+  pending->parked.deferred->start([impl, connection] {
+    Server::Impl* server = impl;  // the closure may be freed once the connection resumes
+    server->stats->parked.fetch_sub(1, std::memory_order_relaxed);
+    MHD_resume_connection(connection);
+    std::lock_guard lock(server->parking_mu);
+    if (--server->parked == 0) server->unparked.notify_all();
+  });
+  return MHD_YES;
+}
+
+MHD_Result too_large(MHD_Connection* connection, const Request& request) {
+  return answer(connection, request, error_response(413, "payload_too_large", "the request body is larger than allowed"));
 }
 
 // Whether the client waits for "100 Continue" before it sends its body (RFC 9110 §10.1.1).
@@ -228,12 +269,18 @@ MHD_Result handle_request(Server::Impl* impl, MHD_Connection* connection, const 
     }
     return MHD_YES;
   }
+  const Request request(method, url, pending->body, &lookup, pending);
+  if (pending->parked.deferred) {
+    // Called again after a wake: the deferred answer is ready.
+    Response response = impl->router->finish(pending->parked);
+    pending->parked = Response();
+    return answer(connection, request, std::move(response));
+  }
   if (pending->state) ConnectionDeadlines::request_received(pending->state->deadline);
   if (pending->too_large) return too_large(connection, Request(method, url, {}, &lookup, pending));
-  const Request request(method, url, pending->body, &lookup, pending);
   Response response = impl->router->dispatch(request);
-  log_refusal(request, response);
-  return send(connection, std::move(response));
+  if (response.deferred) return park(impl, connection, pending, request, std::move(response));
+  return answer(connection, request, std::move(response));
 }
 
 // The Router already turns a handler's exception into a 500; this catches the rest (the
@@ -355,7 +402,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
     list.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, pointer(impl->client_ca_pem.c_str())});
   }
   list.push_back({MHD_OPTION_END, 0, nullptr});
-  impl->daemon = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, options.port,
+  impl->daemon = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                                      MHD_USE_ERROR_LOG,
+                                  options.port,
                                   nullptr, nullptr, &on_request, impl.get(), MHD_OPTION_ARRAY, list.data(),
                                   MHD_OPTION_END);
   if (!impl->daemon) {
@@ -368,7 +417,15 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
-  if (impl_ && impl_->daemon) MHD_stop_daemon(impl_->daemon);
+  if (!impl_ || !impl_->daemon) return;
+  {
+    // The deferred answers come from the audit ledger, which outlives the server and answers
+    // every record it queued.
+    std::unique_lock lock(impl_->parking_mu);
+    impl_->closing = true;
+    impl_->unparked.wait(lock, [this] { return impl_->parked == 0; });
+  }
+  MHD_stop_daemon(impl_->daemon);
 }
 
 void Server::replace_client_trust(std::shared_ptr<const ClientTrust> trust) {

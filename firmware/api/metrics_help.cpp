@@ -6,12 +6,13 @@
 namespace signet::api {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kHelp = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 28> kHelp = {{
     {"signet_build_info", "The version and git revision of this signetd; always 1."},
     {"signet_http_requests_total", "HTTP requests answered, by route and status."},
     {"signet_connections_open", "TLS connections open now."},
     {"signet_connections_refused_total", "Connections closed at once over limits.max_connections or the per-address limit."},
     {"signet_connections_timed_out_total", "Connections closed for missing their request or idle deadline."},
+    {"signet_connections_parked", "Connections whose answer waits for its audit ledger line, holding no worker thread."},
     {"signet_auth_failures_total", "Failed authentications, by reason."},
     {"signet_auth_backoffs_total", "Backoffs started or lengthened for addresses failing authentication."},
     {"signet_auth_refused_total", "Requests refused while their address was in authentication backoff."},

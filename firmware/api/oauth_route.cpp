@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "firmware/api/handed_out.h"
 #include "firmware/api/handlers.h"
 #include "firmware/api/oauth_error.h"
 #include "firmware/issuance/access_token.h"
@@ -40,14 +41,17 @@ http::Response oauth_token(const Call& call) {
   issuance::make_access_token(*grant, client.id);
   auto issued = call.context.issuer.issue(client.id, *grant);
   if (!issued.ok()) return http::error_response(issued.error());
-  log::info("token_issued", {{"client", client.id}, {"profile", grant->profile->name}, {"kid", issued->kid},
-                             {"jti", issued->jti}, {"grant", "client_credentials"}});
-  nlohmann::ordered_json body{{"access_token", issued->token}, {"token_type", "Bearer"},
-                              {"expires_in", grant->ttl.count()}, {"scope", grant->profile->name}};
-  http::Response r = http::json_response(200, body.dump());
-  r.headers.emplace_back("Cache-Control", "no-store");
-  r.headers.emplace_back("Pragma", "no-cache");
-  return r;
+  return hand_out(call.context.issuer, std::move(*issued),
+                  [client = client.id, grant = std::move(*grant)](const issuance::IssuedToken& token) {
+                    log::info("token_issued", {{"client", client}, {"profile", grant.profile->name},
+                                               {"kid", token.kid}, {"jti", token.jti}, {"grant", "client_credentials"}});
+                    nlohmann::ordered_json body{{"access_token", token.token}, {"token_type", "Bearer"},
+                                                {"expires_in", grant.ttl.count()}, {"scope", grant.profile->name}};
+                    http::Response r = http::json_response(200, body.dump());
+                    r.headers.emplace_back("Cache-Control", "no-store");
+                    r.headers.emplace_back("Pragma", "no-cache");
+                    return r;
+                  });
 }
 
 }  // namespace signet::api

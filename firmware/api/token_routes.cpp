@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "base/strict_json.h"
+#include "firmware/api/handed_out.h"
 #include "firmware/api/handlers.h"
 
 namespace signet::api {
@@ -30,8 +31,8 @@ http::Response token_answer(const issuance::IssuedToken& token, const issuance::
   return r;
 }
 
-void log_issued(const config::Client& client, const issuance::Grant& grant, const issuance::IssuedToken& token) {
-  log::info("token_issued", {{"client", client.id}, {"profile", grant.profile->name}, {"kid", token.kid},
+void log_issued(const std::string& client, const issuance::Grant& grant, const issuance::IssuedToken& token) {
+  log::info("token_issued", {{"client", client}, {"profile", grant.profile->name}, {"kid", token.kid},
                              {"jti", token.jti}});
 }
 
@@ -50,8 +51,11 @@ http::Response issue_token(const Call& call) {
   if (!grant.ok()) return http::error_response(grant.error());
   auto token = call.context.issuer.issue(client.id, *grant);
   if (!token.ok()) return http::error_response(token.error());
-  log_issued(client, *grant, *token);
-  return token_answer(*token, *grant);
+  return hand_out(call.context.issuer, std::move(*token),
+                  [client = client.id, grant = std::move(*grant)](const issuance::IssuedToken& issued) {
+                    log_issued(client, grant, issued);
+                    return token_answer(issued, grant);
+                  });
 }
 
 // POST /auth: a token for the client itself (sub = its id) with its first profile. The body
@@ -76,10 +80,12 @@ http::Response issue_auth(const Call& call) {
   const issuance::Issuer& issuer = call.context.issuer;
   auto token = expired ? issuer.issue_expired(client.id, *grant) : issuer.issue(client.id, *grant);
   if (!token.ok()) return http::error_response(token.error());
-  log_issued(client, *grant, *token);
-  http::Response r = http::json_response(200, nlohmann::json{{"token", token->token}}.dump());
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
+  return hand_out(issuer, std::move(*token), [client = client.id, grant = std::move(*grant)](const issuance::IssuedToken& issued) {
+    log_issued(client, grant, issued);
+    http::Response r = http::json_response(200, nlohmann::json{{"token", issued.token}}.dump());
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  });
 }
 
 }  // namespace signet::api

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/catch_all.h"
@@ -35,12 +36,6 @@ std::string_view event_name(Event event) {
   }
   return "unknown";
 }
-
-struct Ledger::Pending {
-  std::string body;  // the record as JSON, without seq, prev and the closing brace
-  Status status = ok_status();
-  bool done = false;
-};
 
 namespace {
 
@@ -152,10 +147,10 @@ Result<Ledger::Opened> Ledger::open_file(const std::string& path) {
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, std::size_t max_queued) {
   auto opened = open_file(path);
   if (!opened.ok()) return opened.error();
-  return std::unique_ptr<Ledger>(new Ledger(std::move(*opened), path, max_queued, nullptr, 0));
+  return std::unique_ptr<Ledger>(new Ledger(std::move(*opened), path, {.max_queued = max_queued}, nullptr, 0));
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, Anchor& anchor, std::size_t max_queued) {
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, Anchor& anchor, LedgerOptions options) {
   auto opened = open_file(path);
   if (!opened.ok()) return opened.error();
   Opened& f = *opened;
@@ -203,7 +198,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& path, Anchor& an
   if (!*anchored || here != **anchored) {
     if (Status written = anchor.write(here); !written.ok()) return give_up(written.error());
   }
-  return std::unique_ptr<Ledger>(new Ledger(std::move(f), path, max_queued, &anchor, here.epoch));
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(f), path, options, &anchor, here.epoch));
+  return ledger;
 }
 
 Result<Head> Ledger::reset_anchor(const std::string& path, Anchor& anchor, const std::string& who) {
@@ -231,16 +227,21 @@ Result<Head> Ledger::reset_anchor(const std::string& path, Anchor& anchor, const
                                 (*previous)->sha256 + ", epoch " + std::to_string((*previous)->epoch) + ")"
                           : "no head was anchored before";
   const std::uint64_t epoch = *previous ? (*previous)->epoch + 1 : 1;
-  std::unique_ptr<Ledger> ledger(new Ledger(std::move(*opened), path, 1, &anchor, epoch));
+  // Anchored at the commit (interval 0), so that the head below is the anchored one.
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(*opened), path, {.max_queued = 1}, &anchor, epoch));
   if (Status written = ledger->append(std::move(record)); !written.ok()) return written.error();
-  // The writer is idle again: append() returned after the commit, under the ledger's mutex.
+  // The writer is idle again: append() returned after the commit, through a mutex.
   return Head{epoch, ledger->next_seq_ - 1, ledger->prev_hex_};
 }
 
-Ledger::Ledger(Opened opened, std::string path, std::size_t max_queued, Anchor* anchor, std::uint64_t epoch)
-    : fd_(opened.fd), path_(std::move(path)), max_queued_(max_queued), anchor_(anchor), epoch_(epoch),
+Ledger::Ledger(Opened opened, std::string path, LedgerOptions options, Anchor* anchor, std::uint64_t epoch)
+    : fd_(opened.fd), path_(std::move(path)), options_(options), anchor_(anchor), epoch_(epoch),
       good_size_(opened.size), next_seq_(opened.next_seq), prev_hex_(std::move(opened.prev)),
-      writer_([this] { run_writer(); }) {}
+      durable_{epoch, opened.next_seq - 1, prev_hex_}, anchored_lines_(opened.next_seq - 1) {
+  // open() anchored the file's head before this: the anchorer starts level with it.
+  writer_ = std::thread([this] { run_writer(); });
+  if (anchors_later()) anchorer_ = std::thread([this] { run_anchorer(); });
+}
 
 Ledger::~Ledger() {
   {
@@ -249,21 +250,54 @@ Ledger::~Ledger() {
   }
   work_.notify_one();
   writer_.join();
+  if (anchorer_.joinable()) anchorer_.join();
   ::close(fd_);
 }
 
-Status Ledger::append(Record record) {
-  Pending pending{format_body(record)};
-  std::unique_lock lock(mu_);
-  if (stopping_) return make_error(Code::kInternal, "the audit ledger is closed");
-  if (queue_.size() >= max_queued_) {
-    return make_error(Code::kInternal, "the audit ledger is saturated: " +
-                                           std::to_string(queue_.size()) + " records wait");
+namespace {
+
+// A Done must not throw; should one, the writer goes on with the others.
+void tell(const Ledger::Done& done, const Status& status) {
+  try {
+    done(status);
+  } catch (...) {
+    log_exception("audit_ledger_done");
   }
-  queue_.push_back(&pending);
-  work_.notify_one();
-  done_.wait(lock, [&pending] { return pending.done; });
-  return pending.status;
+}
+
+}  // namespace
+
+void Ledger::append(Record record, Done done) {
+  Pending pending{format_body(record), std::move(done)};
+  std::unique_lock lock(mu_);
+  std::optional<Error> refused;
+  if (stopping_) {
+    refused = make_error(Code::kInternal, "the audit ledger is closed");
+  } else if (queue_.size() >= options_.max_queued) {
+    refused = make_error(Code::kInternal, "the audit ledger is saturated: " + std::to_string(queue_.size()) +
+                                              " records wait");
+  } else {
+    queue_.push_back(std::move(pending));
+    lock.unlock();
+    work_.notify_one();
+    return;
+  }
+  lock.unlock();
+  tell(pending.done, Status(std::move(*refused)));
+}
+
+Status Ledger::append(Record record) {
+  std::mutex mu;
+  std::condition_variable answered;
+  std::optional<Status> result;
+  append(std::move(record), [&](const Status& status) {
+    std::lock_guard lock(mu);
+    result = status;
+    answered.notify_one();  // under the lock: the waiter cannot return and free these before
+  });
+  std::unique_lock lock(mu);
+  answered.wait(lock, [&result] { return result.has_value(); });
+  return std::move(*result);
 }
 
 std::size_t Ledger::queued() const {
@@ -275,18 +309,55 @@ void Ledger::run_writer() {
   std::unique_lock lock(mu_);
   for (;;) {
     work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and every queued record was committed
-    std::deque<Pending*> batch;
+    if (queue_.empty()) break;  // stopping, and every queued record was committed
+    std::vector<Pending> batch;
     batch.swap(queue_);
+    // While the head cannot be anchored, nothing more is written: the head would only fall
+    // further behind the answered lines.
+    const bool head_refused = anchors_later() && anchor_failing_;
     lock.unlock();
-    const Status status = commit_guarded(batch);
-    lock.lock();
-    // After done is set the appender may return and free its Pending: touch it no more.
-    for (Pending* pending : batch) {
-      pending->status = status;
-      pending->done = true;
+    const Status status =
+        head_refused ? Status(make_error(Code::kInternal, "the audit ledger's head cannot be anchored in " +
+                                                              anchor_->where() + " (see the log)"))
+                     : commit_guarded(batch);
+    if (status.ok() && anchors_later()) {
+      std::lock_guard published(mu_);
+      durable_ = Head{epoch_, next_seq_ - 1, prev_hex_};
     }
-    done_.notify_all();
+    for (const Pending& pending : batch) tell(pending.done, status);
+    lock.lock();
+  }
+  writer_stopped_ = true;
+  anchor_wake_.notify_one();
+}
+
+// Anchors the newest durable head once per interval (and once more at the stop), so that the
+// token is written at most that often whatever the load. A failed write is tried again at the
+// next interval; meanwhile the writer refuses new groups.
+void Ledger::run_anchorer() {
+  std::unique_lock lock(mu_);
+  for (bool last = false; !last;) {
+    anchor_wake_.wait_for(lock, options_.anchor_interval, [this] { return writer_stopped_; });
+    last = writer_stopped_;
+    if (durable_.lines == anchored_lines_) continue;
+    const Head head = durable_;
+    lock.unlock();
+    Status written = ok_status();
+    try {
+      written = write_head(head);
+    } catch (...) {
+      log_exception("audit_ledger_anchorer");
+      written = make_error(Code::kInternal, "the audit ledger's anchoring threw (see the log)");
+    }
+    lock.lock();
+    if (written.ok()) {
+      anchored_lines_ = head.lines;
+      if (std::exchange(anchor_failing_, false) && !healthy_.exchange(true)) {
+        log::info("audit_ledger_writable", {{"path", path_}});
+      }
+    } else {
+      anchor_failing_ = true;
+    }
   }
 }
 
@@ -295,19 +366,19 @@ void Ledger::run_writer() {
 // so the batch is refused like a failed write, the next commit first cuts the file back to
 // the last whole line and anchors the head again, and the chain stays whole. The writer goes
 // on: were it to stop, every append() would wait for good.
-Status Ledger::commit_guarded(const std::deque<Pending*>& batch) {
+Status Ledger::commit_guarded(const std::vector<Pending>& batch) {
   try {
     return commit(batch);
   } catch (...) {
     log_exception("audit_ledger_writer");
     truncate_needed_ = true;
-    head_behind_ = anchor_ != nullptr;
+    head_behind_ = anchor_ != nullptr && !anchors_later();
     healthy_.store(false);
     return make_error(Code::kInternal, "the audit ledger's writer failed (see the log)");
   }
 }
 
-Status Ledger::commit(const std::deque<Pending*>& batch) {
+Status Ledger::commit(const std::vector<Pending>& batch) {
   const auto fail = [this](int error) -> Status {
     // Cut back to the last whole line; the chain goes on from there on the next try. If even
     // that fails, the file may hold part of a line: no write until a truncate succeeds.
@@ -329,8 +400,8 @@ Status Ledger::commit(const std::deque<Pending*>& batch) {
   std::string buffer;
   std::uint64_t seq = next_seq_;
   std::string prev = prev_hex_;
-  for (const Pending* pending : batch) {
-    std::string line = pending->body;
+  for (const Pending& pending : batch) {
+    std::string line = pending.body;
     line += ",\"seq\":" + std::to_string(seq++) + ",\"prev\":\"" + prev + "\"}";
     prev = sha256_hex(line);
     buffer += line;
@@ -347,18 +418,26 @@ Status Ledger::commit(const std::deque<Pending*>& batch) {
   good_size_ += buffer.size();
   next_seq_ = seq;
   prev_hex_ = std::move(prev);
-  // The lines are durable; no one is answered before the head names them too. Should that
-  // fail, the lines stay (the head may be in the token already: a write can fail after its
-  // new object exists) and the next group anchors them first.
-  if (Status anchored = anchor_head(); !anchored.ok()) return anchored;
+  // The lines are durable; no one is answered before the head names them too (unless the
+  // head is anchored later, by the anchorer). Should that fail, the lines stay (the head may be
+  // in the token already: a write can fail after its new object exists) and the next group
+  // anchors them first.
+  if (!anchors_later()) {
+    if (Status anchored = anchor_head(); !anchored.ok()) return anchored;
+  }
   if (!healthy_.exchange(true)) log::info("audit_ledger_writable", {{"path", path_}});
   return ok_status();
 }
 
 Status Ledger::anchor_head() {
   if (!anchor_) return ok_status();
-  const Status written = anchor_->write(Head{epoch_, next_seq_ - 1, prev_hex_});
+  const Status written = write_head(Head{epoch_, next_seq_ - 1, prev_hex_});
   head_behind_ = !written.ok();
+  return written;
+}
+
+Status Ledger::write_head(const Head& head) {
+  const Status written = anchor_->write(head);
   if (written.ok()) return written;
   if (healthy_.exchange(false)) {
     log::error("audit_anchor_unwritable", {{"where", anchor_->where()}, {"error", written.error().message}});

@@ -3,9 +3,12 @@
 // and `signetctl audit verify` finds it. A line never holds a token, a secret or the PIN; the
 // claims appear only as their digest.
 //
-// append() returns only once the record is on disk (write + fdatasync), so the caller can hand
+// A record is acknowledged only once it is on disk (write + fdatasync), so the caller can hand
 // out a token only when its record exists. One writer thread commits whatever is queued in a
-// single write and a single fdatasync (group commit), so concurrent requests share the flush.
+// single write and a single fdatasync (group commit), so concurrent requests share the flush,
+// and a group holds whatever queued while the last one was written: groups grow with the load.
+// append(record, done) does not block its caller: done is called once the record is durable (or
+// refused), so a request thread serves other connections meanwhile.
 //
 // Line format, keys in this order:
 //   {"time":"2026-11-24T22:32:22.123Z","event":"token_issued","client":..,"profile":..,
@@ -15,9 +18,12 @@
 // "seq" is the line's position, which tells a deleted line from a reordered one. A line may
 // end with a "note" before "seq" (the anchor_reset line says which head it replaced).
 //
-// The chain cannot show that its newest lines are gone: with an Anchor (anchor.h), each group
-// commit also moves the head kept outside the file before anyone is answered, open() refuses a
-// file that does not reach that head, and verify_file() checks that it does.
+// The chain cannot show that its newest lines are gone: with an Anchor (anchor.h), the head is
+// also kept outside the file, open() refuses a file that does not reach that head, and
+// verify_file() checks that it does. With anchor_interval 0 each group commit moves the head
+// before anyone is answered; with an interval, a second thread moves it to the newest durable
+// line at most once per interval, off the answer path, so the head trails the answered lines by
+// up to one interval (docs/API.md, "The audit ledger", says what that costs).
 #pragma once
 
 #include <atomic>
@@ -25,12 +31,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/result.h"
 #include "firmware/audit/anchor.h"
@@ -75,8 +82,19 @@ struct VerifyReport {
 
 inline constexpr std::size_t kDefaultMaxQueued = 10'000;
 
+struct LedgerOptions {
+  std::size_t max_queued = kDefaultMaxQueued;  // records waiting for the writer, at most
+  // How often the head is anchored: 0 at every group commit, before its records are
+  // acknowledged; otherwise at most once per interval, after they are.
+  std::chrono::milliseconds anchor_interval{0};
+};
+
 class Ledger {
  public:
+  // Told once whether a record is durable (ok) or refused; called from the ledger's writer
+  // thread, or from append()'s caller when the record is refused at once. Must not throw.
+  using Done = std::function<void(const Status&)>;
+
   // Opens or creates the ledger at path (mode 0600) and continues its chain from the last
   // line. Refuses a file whose last line is torn or not a ledger record: someone must look at
   // it first.
@@ -87,8 +105,7 @@ class Ledger {
   // missing, a file that does not reach the anchored head (cut short, emptied, replaced); a file
   // past it is checked whole and its head caught up. Without any head yet, the file's own is
   // anchored. Errors: kInternal for the file, the anchor's own (kHsmUnavailable...) for it.
-  static Result<std::unique_ptr<Ledger>> open(const std::string& path, Anchor& anchor,
-                                              std::size_t max_queued = kDefaultMaxQueued);
+  static Result<std::unique_ptr<Ledger>> open(const std::string& path, Anchor& anchor, LedgerOptions options = {});
 
   // The operator's way out once a refusal is understood: accepts the file at path as it is
   // (its chain must be intact), appends an anchor_reset line naming the head it replaces and
@@ -101,13 +118,16 @@ class Ledger {
   // last of them with head.sha256. Lines past it are counted in past_head.
   static Result<VerifyReport> verify_file(const std::string& path, const Head& head);
 
-  ~Ledger();  // commits what is queued, then stops the writer
+  ~Ledger();  // commits what is queued, anchors the last head, then stops its threads
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Blocks until the record is durably written, or answers why not (Code::kInternal): the
-  // file cannot be written, or max_queued records already wait. A failed append leaves the
-  // chain as it was; the next append tries the file again.
+  // Queues the record and returns; done says when it is durably written, or why not
+  // (Code::kInternal): the file cannot be written, the head cannot be anchored, or max_queued
+  // records already wait (done is then called before append returns). A failed append leaves
+  // the chain as it was; the next append tries the file again.
+  void append(Record record, Done done);
+  // The same, waiting for the answer (key events, signetctl).
   Status append(Record record);
 
   // False from a failed write until the next successful one: issuance must stop meanwhile.
@@ -117,19 +137,25 @@ class Ledger {
   std::size_t queued() const;
 
  private:
-  struct Pending;  // one waiting append(), on its caller's stack
+  struct Pending {  // one queued record
+    std::string body;  // the record as JSON, without seq, prev and the closing brace
+    Done done;
+  };
 
   struct Opened;  // the file and its chain as open() found them
   static Result<Opened> open_file(const std::string& path);
-  Ledger(Opened opened, std::string path, std::size_t max_queued, Anchor* anchor, std::uint64_t epoch);
+  Ledger(Opened opened, std::string path, LedgerOptions options, Anchor* anchor, std::uint64_t epoch);
+  bool anchors_later() const { return anchor_ && options_.anchor_interval.count() > 0; }
   void run_writer();
-  Status commit(const std::deque<Pending*>& batch);
-  Status commit_guarded(const std::deque<Pending*>& batch);  // commit(), exceptions refused
+  void run_anchorer();  // anchors_later() only
+  Status commit(const std::vector<Pending>& batch);
+  Status commit_guarded(const std::vector<Pending>& batch);  // commit(), exceptions refused
   Status anchor_head();  // writes the head the chain has reached to anchor_, if any
+  Status write_head(const Head& head);  // anchor_->write(), its failure logged once and explained
 
   const int fd_;
   const std::string path_;
-  const std::size_t max_queued_;
+  const LedgerOptions options_;
   Anchor* const anchor_;  // null: the head is kept nowhere
   const std::uint64_t epoch_;
 
@@ -143,10 +169,17 @@ class Ledger {
   std::atomic<bool> healthy_{true};
   mutable std::mutex mu_;
   std::condition_variable work_;  // the writer waits for records
-  std::condition_variable done_;  // appenders wait for their batch
-  std::deque<Pending*> queue_;
+  std::vector<Pending> queue_;
   bool stopping_ = false;
+  // With anchors_later(), under mu_: the newest durable head, the lines the anchored head
+  // names, and whether the last anchoring failed (groups are then refused unwritten).
+  Head durable_;
+  std::uint64_t anchored_lines_ = 0;
+  bool anchor_failing_ = false;
+  bool writer_stopped_ = false;
+  std::condition_variable anchor_wake_;  // the anchorer waits out its interval, or the stop
   std::thread writer_;
+  std::thread anchorer_;
 };
 
 }  // namespace signet::audit

@@ -56,13 +56,13 @@ Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, co
   payload["type"] = grant.profile->name;
   for (const auto& [name, value] : grant.claims.items()) payload[name] = value;
 
-  const std::string claims = payload.dump();
+  std::string claims = payload.dump();
   jose::begin_compact(header, claims, out.token);
   unsigned char signature[512];
   Result<std::size_t> length = std::size_t{0};
   {
     // Only the HSM's work is inside the gate: the claims are built before it, and the ledger's
-    // wait below must not hold a slot. The reservation is inside, so that a refused request
+    // line is written after it (record()). The reservation is inside, so that a refused request
     // neither counts as signed nor uses up the key's token budget.
     auto permit = gate_->enter();
     if (!permit.ok()) return permit.error();
@@ -80,20 +80,23 @@ Result<IssuedToken> Issuer::sign(std::string_view client, const Grant& grant, co
   }
   jose::finish_compact(std::string_view(reinterpret_cast<const char*>(signature), *length), out.token);
   if (ledger_) {
-    audit::Record record;
-    record.client = std::string(client);
-    record.profile = grant.profile->name;
-    record.sub = grant.sub;
-    record.aud = grant.aud;
-    record.kid = out.kid;
-    record.jti = out.jti;
-    record.exp = out.expires_at;
-    record.claims_json = claims;  // only its digest is written
-    if (auto written = ledger_->append(std::move(record)); !written.ok()) {
-      return make_error(Code::kAuditUnavailable, written.error().message);  // the token is dropped unseen
-    }
+    audit::Record& line = out.line;
+    line.client = std::string(client);
+    line.profile = grant.profile->name;
+    line.sub = grant.sub;
+    line.aud = grant.aud;
+    line.kid = out.kid;
+    line.jti = out.jti;
+    line.exp = out.expires_at;
+    line.claims_json = std::move(claims);  // only its digest is written
   }
   return out;
+}
+
+void Issuer::record(audit::Record line, std::function<void(const Status&)> done) const {
+  ledger_->append(std::move(line), [done = std::move(done)](const Status& written) {
+    done(written.ok() ? written : Status(make_error(Code::kAuditUnavailable, written.error().message)));
+  });
 }
 
 void Issuer::render_metrics(std::string& out) const {

@@ -24,6 +24,7 @@ struct IssuedToken {
   std::string jti;
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0;
+  audit::Record line;  // its audit ledger line, which record() writes
 };
 
 class Issuer {
@@ -40,12 +41,19 @@ class Issuer {
   // Signs with the active key, once the token records that a token with this exp may exist.
   // Errors: kHsmUnavailable when the token cannot sign or record now, or the ring has no
   // active key yet; kOverloaded when the signing gate refuses (queue full, or its deadline).
-  // With a ledger, the token is handed out only once its record is written (else
-  // kAuditUnavailable).
+  // With a ledger (records()), the token may be handed out only once record() said its line
+  // is durable.
   Result<IssuedToken> issue(std::string_view client, const Grant& grant) const;
   // A token that expired a minute ago, signed by the newest retiring key (the active one
   // while none retires): what relying parties need to test their rejection of old tokens.
   Result<IssuedToken> issue_expired(std::string_view client, const Grant& grant) const;
+
+  // Whether tokens wait for their audit ledger line (audit.file is set).
+  bool records() const { return ledger_ != nullptr; }
+  // Queues a token's ledger line (IssuedToken::line) without waiting; done is told, from the
+  // ledger's writer thread (or at once when refused), whether the line is durable, or why not
+  // (kAuditUnavailable: the token must then be dropped unseen). Only when records().
+  void record(audit::Record line, std::function<void(const Status&)> done) const;
 
   // Prometheus lines: signing latency per algorithm, HSM errors, the signing gate's queue.
   void render_metrics(std::string& out) const;

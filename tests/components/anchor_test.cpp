@@ -6,7 +6,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "firmware/audit/anchor.h"
 #include "firmware/audit/ledger.h"
@@ -22,23 +26,46 @@ using testing::TempDir;
 using testing::token_record;
 using testing::write_lines;
 
+// Written by the ledger's threads while a test reads it: the test reads through lines() or
+// after the ledger is gone, and the flags are atomic.
 class MemoryAnchor final : public Anchor {
  public:
-  Result<std::optional<Head>> read() override { return head; }
+  Result<std::optional<Head>> read() override {
+    std::lock_guard lock(mu);
+    return head;
+  }
   Status write(const Head& h) override {
     if (fail_writes) return make_error(Code::kHsmUnavailable, "the token is away");
     if (throw_writes) throw std::runtime_error("the anchor threw");
+    std::lock_guard lock(mu);
     ++writes;
     head = h;
     return ok_status();
   }
   std::string where() const override { return "memory"; }
+  std::uint64_t lines() {
+    std::lock_guard lock(mu);
+    return head ? head->lines : 0;
+  }
 
+  std::mutex mu;
   std::optional<Head> head;
-  bool fail_writes = false;
-  bool throw_writes = false;
+  std::atomic<bool> fail_writes{false};
+  std::atomic<bool> throw_writes{false};
   int writes = 0;
 };
+
+// Polls cond for up to 10 s (the anchorer's interval in these tests is 20 ms).
+template <typename Cond>
+bool eventually(Cond cond) {
+  for (int i = 0; i < 2000; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return cond();
+}
+
+constexpr LedgerOptions kLater{.anchor_interval = std::chrono::milliseconds(20)};
 
 void append(const std::string& path, MemoryAnchor& anchor, int from, int count) {
   auto ledger = Ledger::open(path, anchor);
@@ -77,6 +104,58 @@ TEST(Anchor, EachCommitMovesTheHeadToTheLastLine) {
   const auto report = Ledger::verify_file(path, *anchor.head);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok && report->head_checked) << report->reason;
+}
+
+// With an interval the answer does not wait for the head: appends succeed while the head
+// trails, the head catches up within the interval, it is written far less often than the
+// groups are committed, and the stop anchors the last line.
+TEST(Anchor, WithAnIntervalTheHeadFollowsTheAnswersAndTheStopAnchorsTheLastLine) {
+  TempDir dir;
+  const auto path = dir.file("audit.log");
+  MemoryAnchor anchor;
+  {
+    auto ledger = Ledger::open(path, anchor, kLater);
+    ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+    for (int i = 1; i <= 200; ++i) ASSERT_TRUE((*ledger)->append(token_record(i)).ok());
+    EXPECT_TRUE(eventually([&] { return anchor.lines() == 200; })) << anchor.lines();
+    {
+      std::lock_guard lock(anchor.mu);
+      EXPECT_LT(anchor.writes, 200);  // one per interval, not one per commit (each append was a commit)
+    }
+    for (int i = 201; i <= 203; ++i) ASSERT_TRUE((*ledger)->append(token_record(i)).ok());
+  }
+  EXPECT_EQ(anchor.head->lines, 203u);
+  EXPECT_EQ(anchor.head->sha256, sha256_hex(read_lines(path).back()));
+  const auto report = Ledger::verify_file(path, *anchor.head);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok && report->head_checked && report->past_head == 0) << report->reason;
+}
+
+// A head that cannot be written stops issuance (fail closed): once the anchorer has failed, new
+// records are refused without being written, until the head is written again.
+TEST(Anchor, WithAnIntervalAHeadThatCannotBeWrittenRefusesRecordsUntilItCan) {
+  TempDir dir;
+  const auto path = dir.file("audit.log");
+  MemoryAnchor anchor;
+  auto ledger = Ledger::open(path, anchor, kLater);
+  ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+  ASSERT_TRUE((*ledger)->append(token_record(1)).ok());
+  anchor.fail_writes = true;
+  ASSERT_TRUE((*ledger)->append(token_record(2)).ok());  // durable; its head fails later
+  Status refused = ok_status();
+  ASSERT_TRUE(eventually([&] { return !(refused = (*ledger)->append(token_record(3))).ok(); }));
+  EXPECT_NE(refused.error().message.find("head cannot be anchored"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE((*ledger)->healthy());
+  const std::size_t lines_while_failing = read_lines(path).size();
+  EXPECT_FALSE((*ledger)->append(token_record(4)).ok());
+  EXPECT_EQ(read_lines(path).size(), lines_while_failing);  // refused records are not written
+  anchor.fail_writes = false;
+  ASSERT_TRUE(eventually([&] { return (*ledger)->append(token_record(5)).ok(); }));
+  EXPECT_TRUE((*ledger)->healthy());
+  ledger->reset();
+  const auto report = Ledger::verify_file(path, *anchor.head);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok && report->past_head == 0) << report->reason;
 }
 
 TEST(Anchor, AFileThatStopsShortOfTheHeadIsRefusedAndLeftAsItIs) {

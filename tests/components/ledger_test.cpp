@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
@@ -302,6 +303,66 @@ TEST(Ledger, FullQueueFailsFast) {
   for (auto& thread : waiting) thread.join();
   drain.join();
   ::close(reader);
+}
+
+// append(record, done) returns at once: the caller's thread is free while the writer is stuck
+// (here in write() on a FIFO nobody reads yet), and done tells the outcome later, once each.
+TEST(Ledger, AppendWithDoneReturnsBeforeTheRecordIsDurable) {
+  TempDir dir;
+  const auto path = dir.file("stalled");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto ledger = Ledger::open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  std::atomic<int> told{0};
+  std::atomic<int> failed{0};
+  const auto done = [&](const Status& status) {
+    if (!status.ok()) failed.fetch_add(1);
+    told.fetch_add(1);
+  };
+  auto big = token_record(0);
+  big.sub.assign(200'000, 's');  // more than a pipe holds: the writer blocks in write()
+  (*ledger)->append(big, done);
+  for (int in_pipe = 0; in_pipe == 0;) ::ioctl(reader, FIONREAD, &in_pipe);
+  for (int i = 1; i <= 50; ++i) (*ledger)->append(token_record(i), done);  // none of these blocks
+  EXPECT_EQ(told.load(), 0);
+  EXPECT_EQ((*ledger)->queued(), 50u);
+  std::thread drain([reader] {
+    char buffer[65536];
+    for (int idle = 0; idle < 200;) {
+      if (::read(reader, buffer, sizeof buffer) > 0) idle = 0; else { ++idle; ::usleep(1000); }
+    }
+  });
+  while (told.load() < 51) std::this_thread::yield();
+  drain.join();
+  ::close(reader);
+  EXPECT_EQ(failed.load(), 51);  // fdatasync on a FIFO fails: every record is refused, once
+}
+
+// Records appended without waiting are committed in groups that grow with what queued during
+// the last commit, and each is told once; the chain holds them all, in the order appended.
+TEST(Ledger, AppendsWithoutWaitingShareGroupCommits) {
+  TempDir dir;
+  const auto path = dir.file("audit.log");
+  constexpr int kRecords = 2000;
+  std::atomic<int> told{0};
+  {
+    auto ledger = Ledger::open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+    for (int i = 0; i < kRecords; ++i) {
+      (*ledger)->append(token_record(i), [&told](const Status& status) {
+        EXPECT_TRUE(status.ok());
+        told.fetch_add(1);
+      });
+    }
+  }  // the destructor commits what is queued
+  EXPECT_EQ(told.load(), kRecords);
+  const auto report = verify(path);
+  EXPECT_TRUE(report.ok) << report.reason;
+  ASSERT_EQ(report.records, static_cast<std::size_t>(kRecords));
+  const auto lines = read_lines(path);
+  for (int i = 0; i < kRecords; i += 499) EXPECT_EQ(nlohmann::json::parse(lines[i])["jti"], "jti-" + std::to_string(i));
 }
 
 // Group commit shares one fdatasync among concurrent appends. Printed, not asserted: the

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -77,32 +78,58 @@ def test_an_edited_or_deleted_line_breaks_the_chain(audited, damage):
     assert report["ok"] is False and report["broken_line"] in (3, 4), report
 
 
-def test_issuance_is_refused_while_the_ledger_cannot_be_written(audited, tmp_path):
+def issue_until_refused(daemon, clients=8, per_client=60):
+    """Issues from several keep-alive connections at once, each until a refusal: the answers
+    (status, body) in the order each connection got them."""
+    def one_connection(_):
+        conn, answers = daemon.connection(), []
+        for _ in range(per_client):
+            resp = daemon.issue(conn=conn)
+            answers.append((resp.status, resp.json()))
+            if resp.status != 200:
+                break
+        return answers
+    with ThreadPoolExecutor(clients) as pool:
+        return [a for answers in pool.map(one_connection, range(clients)) for a in answers]
+
+
+# The ledger fills a small disk while several connections ask for tokens at once; their
+# requests wait for the ledger without holding a worker thread. No token may leave without its
+# durable line, whichever way the head is anchored: every token answered 200 has its line.
+@pytest.mark.parametrize("anchor_interval", ["0s", "1s"])
+def test_issuance_is_refused_while_the_ledger_cannot_be_written(audited, tmp_path, anchor_interval):
     small = tmp_path / "small"
     small.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode:
         pytest.skip("cannot mount a small tmpfs here")
+    log = small / "audit.log"
     try:
-        audited.config["audit"] = {"file": str(small / "audit.log")}
+        audited.config["audit"] = {"file": str(log), "anchor_interval": anchor_interval}
         with audited as daemon:
-            assert daemon.issue().status == 200
+            answered = [daemon.issue()]
+            assert answered[0].status == 200
             filler = small / "filler"
             subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k", "count=64"], capture_output=True)
             # The ledger's last page may still have room for a few lines; then no more.
-            statuses = []
-            for _ in range(40):
-                resp = daemon.issue()
-                statuses.append(resp.status)
-                if resp.status != 200:
-                    break
-            assert resp.status == 503 and resp.json()["error"] == "audit_unavailable", (statuses, resp)
-            assert "Retry-After" in resp.headers
+            answers = issue_until_refused(daemon)
+            refusals = [body for status, body in answers if status != 200]
+            assert refusals and all(b["error"] == "audit_unavailable" for b in refusals), answers
+            resp = daemon.issue()
+            assert resp.status == 503 and "Retry-After" in resp.headers, resp
             # Publication and verification stay up.
             assert daemon.get("/.well-known/jwks.json").status == 200
             filler.unlink()
             resp = daemon.issue()
             assert resp.status == 200, resp
-        assert audit_verify(small / "audit.log").returncode == 0
+            tokens = [answered[0].json(), resp.json()] + [body for status, body in answers if status == 200]
+        assert audit_verify(log).returncode == 0
+        ledger_jtis = {json.loads(line)["jti"] for line in log.read_text().splitlines()}
+        assert {t["jti"] for t in tokens} <= ledger_jtis
+        # With the head anchored at each commit or at the stop, the ledger reaches it exactly.
+        report = json.loads(subprocess.run([SIGNETCTL, "--json", "audit", "verify", str(log), "--config",
+                                            str(daemon.config_file)], capture_output=True, text=True, timeout=60,
+                                           env=daemon.env()).stdout)
+        assert report["ok"] and report["head_checked"], report
     finally:
         subprocess.run(["umount", str(small)], capture_output=True)
 

@@ -64,7 +64,10 @@ class Api {
 
   http::Response call(const TestRequest& request) const {
     const http::Request view(request.method, request.path, request.body, &lookup, &request);
-    return router_->dispatch(view);
+    http::Response response = router_->dispatch(view);
+    // A token waiting for its ledger line: this thread waits, as the server's parked connection would.
+    if (response.deferred) return router_->await(response);
+    return response;
   }
 
   bool started() const { return started_.ok(); }

@@ -273,6 +273,20 @@ TEST(Config, ConnectionAndAuthenticationLimits) {
             "/etc/signet/signet.json: audit.name must be at most 64 characters of a-z, 0-9, '-', '_' and '.'");
 }
 
+TEST(Config, AuditAnchorInterval) {
+  Json j = valid_config();
+  j["audit"] = {{"file", "audit.log"}};
+  const auto every_commit = parse_json(j);
+  ASSERT_TRUE(every_commit.ok()) << every_commit.error().message;
+  EXPECT_EQ(every_commit->audit_anchor_interval, Seconds(0));
+  j["audit"]["anchor_interval"] = "1s";
+  const auto every_second = parse_json(j);
+  ASSERT_TRUE(every_second.ok()) << every_second.error().message;
+  EXPECT_EQ(every_second->audit_anchor_interval, Seconds(1));
+  EXPECT_EQ(error_for([](Json& c) { c["audit"] = {{"file", "a.log"}, {"anchor_interval", "soon"}}; }),
+            "/etc/signet/signet.json: audit.anchor_interval must be a duration such as \"90s\", \"5m\", \"1h\" or \"30d\"");
+}
+
 TEST(Config, RefusesDuplicateMembersAndBadJson) {
   auto dup = parse(R"({"issuer":"a","issuer":"b"})", "c.json");
   ASSERT_FALSE(dup.ok());
