@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/json_text.h"
 #include "base/rfc3339.h"
 
 namespace signet::log {
@@ -32,15 +32,17 @@ bool stderr_is_journal() {
 // level: a word for people; priority: its syslog number (RFC 5424), which journald and most
 // log shippers map without configuration.
 void write(std::string_view level, int priority, std::string_view event, std::initializer_list<Field> fields) {
-  nlohmann::json line;
-  line["ts"] = rfc3339_millis(std::chrono::system_clock::now());
-  line["level"] = level;
-  line["priority"] = priority;
-  line["event"] = event;
-  for (const auto& [key, value] : fields) line[std::string(key)] = value;
-  // Replace rather than throw on invalid UTF-8: a log line must never abort a request.
-  std::string text = stderr_is_journal() ? "<" + std::to_string(priority) + ">" : std::string();
-  text += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text;
+  text.reserve(256);
+  if (stderr_is_journal()) text += "<" + std::to_string(priority) + ">";
+  json_text::Object line(text);
+  line.string("ts", rfc3339_millis(std::chrono::system_clock::now()))
+      .string("level", level)
+      .number("priority", priority)
+      .string("event", event);
+  // Invalid UTF-8 is replaced, never refused: a log line must never abort a request.
+  for (const auto& [key, value] : fields) line.string(key, value);
+  line.close();
   text.push_back('\n');
   // One fwrite per line: stdio locks the stream, so lines from threads never interleave.
   std::fwrite(text.data(), 1, text.size(), stderr);

@@ -4,6 +4,7 @@
 // §2.3.1) or its mTLS certificate; errors follow RFC 6749 §5.2.
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/log.h"
 #include "firmware/api/handed_out.h"
 #include "firmware/api/handlers.h"
@@ -45,9 +46,14 @@ http::Response oauth_token(const Call& call) {
                   [client = client.id, grant = std::move(*grant)](const issuance::IssuedToken& token) {
                     log::info("token_issued", {{"client", client}, {"profile", grant.profile->name},
                                                {"kid", token.kid}, {"jti", token.jti}, {"grant", "client_credentials"}});
-                    nlohmann::ordered_json body{{"access_token", token.token}, {"token_type", "Bearer"},
-                                                {"expires_in", grant.ttl.count()}, {"scope", grant.profile->name}};
-                    http::Response r = http::json_response(200, body.dump());
+                    std::string body;
+                    json_text::Object(body)
+                        .string("access_token", token.token)
+                        .string("token_type", "Bearer")
+                        .number("expires_in", grant.ttl.count())
+                        .string("scope", grant.profile->name)
+                        .close();
+                    http::Response r = http::json_response(200, std::move(body));
                     r.headers.emplace_back("Cache-Control", "no-store");
                     r.headers.emplace_back("Pragma", "no-cache");
                     return r;

@@ -1,6 +1,7 @@
 // The authenticated issuance routes: POST /v1/tokens and the small POST /auth interface.
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/log.h"
 #include "base/strict_json.h"
 #include "firmware/api/handed_out.h"
@@ -19,14 +20,16 @@ Result<nlohmann::ordered_json> parse_json_body(const http::Request& request) {
 }
 
 http::Response token_answer(const issuance::IssuedToken& token, const issuance::Grant& grant) {
-  nlohmann::ordered_json body;
-  body["token"] = token.token;
-  body["token_type"] = "Bearer";
-  body["expires_in"] = grant.ttl.count();
-  body["expires_at"] = token.expires_at;
-  body["kid"] = token.kid;
-  body["jti"] = token.jti;
-  http::Response r = http::json_response(200, body.dump());
+  std::string body;
+  json_text::Object answer(body);
+  answer.string("token", token.token)
+      .string("token_type", "Bearer")
+      .number("expires_in", grant.ttl.count())
+      .number("expires_at", token.expires_at)
+      .string("kid", token.kid)
+      .string("jti", token.jti)
+      .close();
+  http::Response r = http::json_response(200, std::move(body));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -82,7 +85,9 @@ http::Response issue_auth(const Call& call) {
   if (!token.ok()) return http::error_response(token.error());
   return hand_out(issuer, std::move(*token), [client = client.id, grant = std::move(*grant)](const issuance::IssuedToken& issued) {
     log_issued(client, grant, issued);
-    http::Response r = http::json_response(200, nlohmann::json{{"token", issued.token}}.dump());
+    std::string body;
+    json_text::Object(body).string("token", issued.token).close();
+    http::Response r = http::json_response(200, std::move(body));
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   });

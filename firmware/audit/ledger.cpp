@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "base/catch_all.h"
+#include "base/json_text.h"
 #include "base/log.h"
 #include "base/rfc3339.h"
 #include "firmware/audit/line.h"
@@ -40,25 +40,25 @@ std::string_view event_name(Event event) {
 namespace {
 
 // Formatting happens in the caller's thread, so the single writer only chains and writes.
+// Invalid UTF-8 is replaced rather than refused: a client's odd sub must not fail issuance.
 std::string format_body(const Record& r) {
-  nlohmann::ordered_json line;
   const auto time = r.time == std::chrono::system_clock::time_point{}
                         ? std::chrono::system_clock::now() : r.time;
-  line["time"] = rfc3339_millis(time);
-  line["event"] = event_name(r.event);
-  line["client"] = r.client;
-  line["profile"] = r.profile;
-  line["sub"] = r.sub;
-  line["aud"] = r.aud;
-  line["kid"] = r.kid;
-  line["jti"] = r.jti;
-  line["exp"] = r.exp;
-  line["claims_sha256"] = r.claims_json.empty() ? std::string() : sha256_hex(r.claims_json);
-  if (!r.note.empty()) line["note"] = r.note;
-  // Replace rather than throw on invalid UTF-8: a client's odd sub must not fail issuance.
-  std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  text.pop_back();  // the closing brace; the writer appends seq and prev
-  return text;
+  std::string text;
+  text.reserve(384);
+  json_text::Object line(text);
+  line.string("time", rfc3339_millis(time))
+      .string("event", event_name(r.event))
+      .string("client", r.client)
+      .string("profile", r.profile)
+      .string("sub", r.sub)
+      .string("aud", r.aud)
+      .string("kid", r.kid)
+      .string("jti", r.jti)
+      .number("exp", r.exp)
+      .string("claims_sha256", r.claims_json.empty() ? std::string() : sha256_hex(r.claims_json));
+  if (!r.note.empty()) line.string("note", r.note);
+  return text;  // without the closing brace: the writer appends seq and prev
 }
 
 Error write_error(int error) {
