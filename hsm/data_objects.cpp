@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::string_view kApplication = "signet";
 constexpr std::size_t kMaxValueSize = 64 * 1024;  // token stores are small; records are smaller
+constexpr std::size_t kLabelSlots = 2;              // see write_label_slot
 
 void add_match(Template& t, std::string_view label) {
   t.add_ulong(CKA_CLASS, CKO_DATA)
@@ -138,6 +139,81 @@ Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(Sessi
     if (!vanished) return std::vector<std::pair<std::string, std::string>>(by_label.begin(), by_label.end());
   }
   return make_error(Code::kHsmUnavailable, "the token's data objects kept changing while listed");
+}
+
+namespace {
+
+void add_slot_match(Template& t, std::string_view name) {
+  t.add_ulong(CKA_CLASS, CKO_DATA).add_bool(CKA_TOKEN, true).add_bytes(CKA_APPLICATION, name);
+}
+
+// The slots of name and their labels; a slot destroyed meanwhile is left out.
+Result<std::vector<std::pair<CK_OBJECT_HANDLE, std::string>>> slot_labels(SessionRef& session, std::string_view name) {
+  Template match;
+  add_slot_match(match, name);
+  auto found = find_objects(session, match);
+  if (!found.ok()) return found.error();
+  std::vector<std::pair<CK_OBJECT_HANDLE, std::string>> slots;
+  for (CK_OBJECT_HANDLE object : *found) {
+    auto label = get_bytes(session, object, CKA_LABEL);
+    if (!label.ok() && label.error().code == Code::kNotFound) continue;
+    if (!label.ok()) return label.error();
+    slots.emplace_back(object, std::move(*label));
+  }
+  return slots;
+}
+
+// What a token answers when it will not keep this label: the caller then keeps the value
+// elsewhere (token_anchor.h).
+bool label_refused(CK_RV rv) {
+  return rv == CKR_ATTRIBUTE_READ_ONLY || rv == CKR_ACTION_PROHIBITED || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+         rv == CKR_TEMPLATE_INCONSISTENT;
+}
+
+Error slot_error(SessionRef& session, std::string_view what, CK_RV rv) {
+  Error error = session.fail(what, rv);
+  if (label_refused(rv)) error.code = Code::kPermissionDenied;
+  return error;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> read_label_slot_objects(SessionRef& session, std::string_view name) {
+  if (Status valid = check_label(name); !valid.ok()) return valid.error();
+  auto slots = slot_labels(session, name);
+  if (!slots.ok()) return slots.error();
+  std::vector<std::string> labels;
+  for (auto& [object, label] : *slots) labels.push_back(std::move(label));
+  return labels;
+}
+
+Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value) {
+  if (Status valid = check_label(name); !valid.ok()) return valid;
+  auto slots = slot_labels(session, name);
+  if (!slots.ok()) return slots.error();
+  if (slots->size() < kLabelSlots) {
+    // Made once per token (twice in all): every later write modifies one of them in place.
+    Template create;
+    add_slot_match(create, name);
+    create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_LABEL, value);
+    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+    const CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+    if (rv != CKR_OK) return slot_error(session, "C_CreateObject", rv);
+    return ok_status();
+  }
+  // The slot to overwrite: not the one that holds keep, which must survive a torn write; among
+  // the others, the least in byte order (the oldest, for values that sort by age).
+  std::optional<std::pair<CK_OBJECT_HANDLE, std::string>> target;
+  for (auto& slot : *slots) {
+    if (slot.second == keep) continue;
+    if (!target || slot.second < target->second) target = slot;
+  }
+  if (!target) target = slots->front();  // every slot holds keep: any of them may go
+  Template update;
+  update.add_bytes(CKA_LABEL, value);
+  const CK_RV rv = session.api.C_SetAttributeValue(session.handle, target->first, update.data(), update.size());
+  if (rv != CKR_OK) return slot_error(session, "C_SetAttributeValue(CKA_LABEL)", rv);
+  return ok_status();
 }
 
 Status destroy_data_objects(SessionRef& session, std::string_view label) {

@@ -154,6 +154,15 @@ class P11Hsm final : public Hsm {
     return viewed<Ok>([&](Connection&, SessionRef& s) { return write_data_object(s, label, value); });
   }
 
+  Result<std::vector<std::string>> read_label_slots(std::string_view name) override {
+    return viewed<std::vector<std::string>>([&](Connection&, SessionRef& s) { return read_label_slot_objects(s, name); });
+  }
+
+  Status write_label_slot(std::string_view name, std::string_view keep, std::string_view value) override {
+    std::lock_guard writing(write_mutex_);  // the slots' creation, like write_data's
+    return viewed<Ok>([&](Connection&, SessionRef& s) { return write_label_slot_object(s, name, keep, value); });
+  }
+
   Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) override {
     return viewed<std::vector<std::pair<std::string, std::string>>>(
         [&](Connection&, SessionRef& s) { return list_data_objects(s, prefix); });

@@ -197,6 +197,15 @@ class Hsm {
   // fixed-width big-endian sequence number reads as the newest. The next write removes both.
   virtual Result<std::string> read_data(std::string_view label) = 0;
   virtual Status write_data(std::string_view label, std::string_view value) = 0;
+  // A value kept in the CKA_LABEL of one of two data objects whose CKA_APPLICATION is name,
+  // updated in place with C_SetAttributeValue: CKA_LABEL is the attribute of a data object that
+  // PKCS#11 lets one modify, and an update in place costs a token neither new objects nor the
+  // memory that SoftHSM2's file store keeps for every object it ever held. read answers every
+  // slot's label (none before the first write); write overwrites a slot other than the one that
+  // holds keep, so a write torn by a crash leaves keep intact. A token that will not modify or
+  // hold such a label answers kPermissionDenied.
+  virtual Result<std::vector<std::string>> read_label_slots(std::string_view name) = 0;
+  virtual Status write_label_slot(std::string_view name, std::string_view keep, std::string_view value) = 0;
   // Every data object whose label starts with prefix, as (label, value), one per label (the
   // greatest value, as read_data picks), sorted by label.
   virtual Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) = 0;

@@ -62,6 +62,8 @@ Result<std::size_t> sign_message(SessionRef& session, const KeyRef& key, std::st
 // data_objects.cpp
 Result<std::string> read_data_object(SessionRef& session, std::string_view label);
 Status write_data_object(SessionRef& session, std::string_view label, std::string_view value);
+Result<std::vector<std::string>> read_label_slot_objects(SessionRef& session, std::string_view name);
+Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value);
 Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(SessionRef& session,
                                                                            std::string_view prefix);
 Status destroy_data_objects(SessionRef& session, std::string_view label);

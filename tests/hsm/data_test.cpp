@@ -1,5 +1,7 @@
 // Token data objects: round trip, replacement, absence, size limits, and the deterministic
 // choice when an interrupted write left two objects with one label.
+#include <algorithm>
+
 #include "tests/hsm/hsm_fixture.h"
 
 namespace signet::hsm::testing {
@@ -97,6 +99,39 @@ TEST_F(HsmTest, TwoObjectsWithOneLabelReadTheGreatestAndTheNextWriteCleansUp) {
 TEST_F(HsmTest, EmptyDataLabelIsRefused) {
   EXPECT_EQ(hsm_->write_data("", "x").error().code, Code::kInvalidArgument);
   EXPECT_EQ(hsm_->read_data("").error().code, Code::kInvalidArgument);
+}
+
+// Label slots: two data objects, made once, then updated in place; a write keeps the slot that
+// holds `keep` and overwrites the other, and no object is created after the second write.
+TEST_F(HsmTest, LabelSlotsAreUpdatedInPlaceKeepingTheNewest) {
+  auto none = hsm_->read_label_slots("head");
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->empty());
+  std::string newest;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string value = "head-" + std::to_string(i);
+    ASSERT_TRUE(hsm_->write_label_slot("head", newest, value).ok());
+    newest = value;
+  }
+  auto slots = hsm_->read_label_slots("head");
+  ASSERT_TRUE(slots.ok());
+  std::sort(slots->begin(), slots->end());
+  EXPECT_EQ(*slots, (std::vector<std::string>{"head-4", "head-5"}));  // the last two writes
+
+  // Only two objects, private, on the token; not among the labelled records of list_data.
+  auto p11 = raw();
+  ASSERT_NE(p11, nullptr);
+  EXPECT_EQ(p11->find(CKO_DATA, nullptr).size(), 2u);
+  auto listed = hsm_->list_data("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+
+  // keep names the slot to spare, whichever sorts first.
+  ASSERT_TRUE(hsm_->write_label_slot("head", "head-4", "head-6").ok());
+  slots = hsm_->read_label_slots("head");
+  ASSERT_TRUE(slots.ok());
+  std::sort(slots->begin(), slots->end());
+  EXPECT_EQ(*slots, (std::vector<std::string>{"head-4", "head-6"}));
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ def test_requests_waiting_for_the_ledger_leave_the_worker_threads_free(tmp_path)
     with daemon:
         daemon.wait_ready()
         daemon.token()  # the key's first reservation is written to the token now, not under the stall
-        daemon.control.latency(STALL_MS, "C_CreateObject")  # the head's write into the token
+        daemon.control.latency(STALL_MS, "C_SetAttributeValue,C_CreateObject")  # the head's write into the token
         started = time.monotonic()
         sockets = []
         for _ in range(waiting):

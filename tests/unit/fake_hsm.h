@@ -70,6 +70,31 @@ class FakeHsm : public hsm::Hsm {
     return ok_status();
   }
 
+  Result<std::vector<std::string>> read_label_slots(std::string_view name) override {
+    std::lock_guard lock(mutex_);
+    if (fail_read) return make_error(Code::kHsmUnavailable, "CKR_USER_NOT_LOGGED_IN");
+    const auto it = slots_.find(std::string(name));
+    return it == slots_.end() ? std::vector<std::string>() : it->second;
+  }
+
+  // Two slots, the one not holding keep overwritten (the least first), as the token's are.
+  Status write_label_slot(std::string_view name, std::string_view keep, std::string_view value) override {
+    std::lock_guard lock(mutex_);
+    if (fail_write) return make_error(Code::kHsmUnavailable, "CKR_DEVICE_ERROR");
+    if (refuse_labels) return make_error(Code::kPermissionDenied, "C_SetAttributeValue(CKA_LABEL) failed (CKR_ATTRIBUTE_READ_ONLY)");
+    auto& slots = slots_[std::string(name)];
+    if (slots.size() < 2) {
+      slots.emplace_back(value);
+      return ok_status();
+    }
+    std::string* target = nullptr;
+    for (auto& slot : slots) {
+      if (slot != keep && (!target || slot < *target)) target = &slot;
+    }
+    *(target ? target : &slots.front()) = std::string(value);
+    return ok_status();
+  }
+
   Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) override {
     std::lock_guard lock(mutex_);
     if (fail_read) return make_error(Code::kHsmUnavailable, "CKR_USER_NOT_LOGGED_IN");
@@ -105,6 +130,7 @@ class FakeHsm : public hsm::Hsm {
   bool fail_sign = false;
   bool fail_write = false;
   bool fail_read = false;  // every view of the token fails, as with a lost login
+  bool refuse_labels = false;  // a token that will not modify a label (write_label_slot)
   std::function<void(std::string_view label)> on_write;  // after each data object write
   int generated = 0;
   int destroyed = 0;
@@ -120,6 +146,7 @@ class FakeHsm : public hsm::Hsm {
   std::mutex mutex_;
   std::map<std::string, hsm::KeyInfo> keys_;
   std::map<std::string, std::string> data_;
+  std::map<std::string, std::vector<std::string>> slots_;  // write_label_slot's, by name
   std::uint64_t next_handle_ = 1;
 };
 
