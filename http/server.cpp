@@ -23,6 +23,7 @@
 #include "http/client_trust.h"
 #include "http/connection_deadlines.h"
 #include "http/refusal_log.h"
+#include "http/session_tickets.h"
 #include "http/tls_identity.h"
 
 namespace signet::http {
@@ -39,6 +40,7 @@ struct Server::Impl {
   std::string client_ca_pem;
   // What requests verify client certificates against; null without mTLS.
   std::atomic<std::shared_ptr<const ClientTrust>> client_trust;
+  std::unique_ptr<SessionTickets> tickets;  // on_connection uses it until the daemon stops (~Server)
 };
 
 namespace {
@@ -81,6 +83,16 @@ ConnectionState* connection_state(MHD_Connection* connection) {
   return info ? static_cast<ConnectionState*>(info->socket_context) : nullptr;
 }
 
+// Before the handshake, which is the last moment GnuTLS still lets a session accept a ticket
+// (session_tickets.h). Without tickets a client only loses resumption, so a failure is logged
+// and the connection goes on.
+void enable_resumption(Server::Impl& impl, MHD_Connection* connection) {
+  const MHD_ConnectionInfo* tls = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!tls || !tls->tls_session) return;
+  Status enabled = impl.tickets->enable(static_cast<gnutls_session_t>(tls->tls_session));
+  if (!enabled.ok()) log::warn("tls_session_tickets", {{"detail", enabled.error().message}});
+}
+
 // libmicrohttpd's callbacks are C: each one ends in a catch-all, since no exception may unwind
 // through libmicrohttpd.
 void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
@@ -88,6 +100,7 @@ void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
   auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     auto state = std::make_unique<ConnectionState>();
+    enable_resumption(*impl, connection);
     const MHD_ConnectionInfo* fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     impl->deadlines->opened(state->deadline, fd ? fd->connect_fd : -1);
     impl->stats->open.fetch_add(1, std::memory_order_relaxed);
@@ -325,6 +338,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
                                                           impl->stats->timed_out);
   if (options.client_trust) impl->client_ca_pem = options.client_trust->pem();
   impl->client_trust.store(std::move(options.client_trust));
+  auto tickets = SessionTickets::create();
+  if (!tickets.ok()) return tickets.error();
+  impl->tickets = std::move(*tickets);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // The options as a list, since which ones apply depends on the configuration.
