@@ -322,6 +322,21 @@ Result<sockaddr_storage> bind_address(const std::string& address, std::uint16_t 
   return storage;
 }
 
+// What a request's header block may hold: 16 KiB, as Node.js and HAProxy allow by default.
+// signetd's own clients send well under 1 KiB (an API key or HTTP Basic, a media type); the rest
+// is room for what proxies and meshes add (forwarding, tracing, a forwarded client certificate).
+// libmicrohttpd answers a larger block 431.
+constexpr std::size_t kMaxHeaderBytes = 16 << 10;
+
+// libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT). It holds the
+// header block where it was read, an index entry of about 64 bytes per header field, and the
+// answer's headers; not the body, which handle_request copies out piece by piece as it comes, so
+// max_body_bytes does not enter. Twice the header allowance takes a 16 KiB header block even of
+// short fields (measured: 244 fields of 64 bytes, or one field of 31 KiB). No larger: libmicrohttpd
+// zeroes all of it, and half of it again, at every request (about 49 k instructions at 32 KiB,
+// 98 k at 64 KiB: docs/PERFORMANCE.md).
+constexpr std::size_t kConnectionMemoryBytes = 2 * kMaxHeaderBytes;
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
@@ -357,7 +372,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
       {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, options.max_connections_per_address, nullptr},  // 0: none
       {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(inactivity.count()), nullptr},
-      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemoryBytes, nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl.get()},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl.get()},

@@ -197,6 +197,28 @@ def test_large_chunked_body_is_413_early(signet):
     assert_error(post_chunked(signet, 256), 413, "payload_too_large", signet.keys["webapp"])
 
 
+# --- 431 --------------------------------------------------------------------------------------
+
+def padding(fields: int, field_bytes: int) -> dict:
+    """`fields` header fields of field_bytes each on the wire ("X-Pad-N: vvv\r\n")."""
+    names = [f"X-Pad-{i:04d}" for i in range(fields)]
+    return {name: "v" * (field_bytes - len(name) - 4) for name in names}
+
+
+@pytest.mark.parametrize("fields, field_bytes", [(1, 16384), (15, 1024), (200, 64)],
+                         ids=["one 16 KiB field", "15 fields of 1 KiB", "200 fields of 64 bytes"])
+def test_16_kib_of_headers_are_served(signet, fields, field_bytes):
+    """What proxies and meshes add (forwarding, tracing, a forwarded client certificate) fits:
+    the server takes a 16 KiB header block (server.cpp, kMaxHeaderBytes)."""
+    resp = post(signet, json.dumps(VALID), content_type="application/json", headers=padding(fields, field_bytes))
+    assert resp.status == 200, resp
+
+
+def test_headers_far_over_the_allowance_are_431(signet):
+    resp = post(signet, json.dumps(VALID), content_type="application/json", headers=padding(1, 64 * 1024))
+    assert resp.status == 431, resp
+
+
 # --- 415 --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
