@@ -25,6 +25,7 @@
 #include "http/client_trust.h"
 #include "http/connection_deadlines.h"
 #include "http/refusal_log.h"
+#include "http/session_tickets.h"
 #include "http/tls_identity.h"
 
 namespace signet::http {
@@ -41,6 +42,7 @@ struct Server::Impl {
   std::string client_ca_pem;
   // What requests verify client certificates against; null without mTLS.
   std::atomic<std::shared_ptr<const ClientTrust>> client_trust;
+  std::unique_ptr<SessionTickets> tickets;  // on_connection uses it until the daemon stops (~Server)
   // Connections parked on a deferred answer: libmicrohttpd must not be stopped while one is
   // suspended, so ~Server waits for the count to reach 0, and once closing, nothing is parked.
   std::mutex parking_mu;
@@ -90,6 +92,16 @@ ConnectionState* connection_state(MHD_Connection* connection) {
   return info ? static_cast<ConnectionState*>(info->socket_context) : nullptr;
 }
 
+// Before the handshake, which is the last moment GnuTLS still lets a session accept a ticket
+// (session_tickets.h). Without tickets a client only loses resumption, so a failure is logged
+// and the connection goes on.
+void enable_resumption(Server::Impl& impl, MHD_Connection* connection) {
+  const MHD_ConnectionInfo* tls = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!tls || !tls->tls_session) return;
+  Status enabled = impl.tickets->enable(static_cast<gnutls_session_t>(tls->tls_session));
+  if (!enabled.ok()) log::warn("tls_session_tickets", {{"detail", enabled.error().message}});
+}
+
 // libmicrohttpd's callbacks are C: each one ends in a catch-all, since no exception may unwind
 // through libmicrohttpd.
 void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
@@ -97,6 +109,7 @@ void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
   auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     auto state = std::make_unique<ConnectionState>();
+    enable_resumption(*impl, connection);
     const MHD_ConnectionInfo* fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     impl->deadlines->opened(state->deadline, fd ? fd->connect_fd : -1);
     impl->stats->open.fetch_add(1, std::memory_order_relaxed);
@@ -356,6 +369,21 @@ Result<sockaddr_storage> bind_address(const std::string& address, std::uint16_t 
   return storage;
 }
 
+// What a request's header block may hold: 16 KiB, as Node.js and HAProxy allow by default.
+// signetd's own clients send well under 1 KiB (an API key or HTTP Basic, a media type); the rest
+// is room for what proxies and meshes add (forwarding, tracing, a forwarded client certificate).
+// libmicrohttpd answers a larger block 431.
+constexpr std::size_t kMaxHeaderBytes = 16 << 10;
+
+// libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT). It holds the
+// header block where it was read, an index entry of about 64 bytes per header field, and the
+// answer's headers; not the body, which handle_request copies out piece by piece as it comes, so
+// max_body_bytes does not enter. Twice the header allowance takes a 16 KiB header block even of
+// short fields (measured: 244 fields of 64 bytes, or one field of 31 KiB). No larger: libmicrohttpd
+// zeroes all of it, and half of it again, at every request (about 49 k instructions at 32 KiB,
+// 98 k at 64 KiB: docs/PERFORMANCE.md).
+constexpr std::size_t kConnectionMemoryBytes = 2 * kMaxHeaderBytes;
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Router& router) {
@@ -372,6 +400,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
                                                           impl->stats->timed_out);
   if (options.client_trust) impl->client_ca_pem = options.client_trust->pem();
   impl->client_trust.store(std::move(options.client_trust));
+  auto tickets = SessionTickets::create();
+  if (!tickets.ok()) return tickets.error();
+  impl->tickets = std::move(*tickets);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // The options as a list, since which ones apply depends on the configuration.
@@ -388,7 +419,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, const Route
       {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, options.max_connections_per_address, nullptr},  // 0: none
       {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(inactivity.count()), nullptr},
-      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemoryBytes, nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl.get()},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl.get()},

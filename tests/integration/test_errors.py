@@ -1,8 +1,10 @@
 """Every error status of the API, each with the JSON error body, and never an echoed secret."""
 import http.client
+import io
 import json
 import select
 import socket
+import ssl
 
 import pytest
 
@@ -117,6 +119,47 @@ def test_body_at_limit_is_not_413(signet):
     assert resp.status != 413, resp
 
 
+class _Replayed(io.RawIOBase):
+    """A TLS socket's reader with bytes already taken from it put back in front."""
+
+    def __init__(self, head: bytes, tls):
+        self.head, self.tls = head, tls
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not self.head:
+            return self.tls.recv_into(buffer)
+        n = min(len(buffer), len(self.head))
+        buffer[:n], self.head = self.head[:n], self.head[n:]
+        return n
+
+
+class _AnswerSocket:
+    """What http.client.HTTPResponse reads from: the early bytes, then the socket."""
+
+    def __init__(self, head: bytes, tls):
+        self.reader = io.BufferedReader(_Replayed(head, tls))
+
+    def makefile(self, mode):
+        return self.reader
+
+
+def early_answer(tls) -> bytes:
+    """The bytes of an answer that arrived while sending, without waiting; b"" when none did.
+    A readable socket alone does not tell: TLS 1.3 session tickets come after the handshake."""
+    if not select.select([tls], [], [], 0)[0]:
+        return b""
+    tls.setblocking(False)
+    try:
+        return tls.recv(65536)
+    except ssl.SSLWantReadError:
+        return b""  # only handshake messages (tickets) were read
+    finally:
+        tls.setblocking(True)
+
+
 def post_chunked(signet, chunks: int) -> Response:
     """POSTs `chunks` chunks of 4 KiB with Transfer-Encoding: chunked (so no Content-Length), and
     stops sending as soon as the server answers, as a real client would."""
@@ -127,16 +170,17 @@ def post_chunked(signet, chunks: int) -> Response:
         tls.sendall((f"POST /v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode())
         chunk = b"%x\r\n%s\r\n" % (4096, b" " * 4096)
+        head = b""
         try:
             for _ in range(chunks):
-                if select.select([tls], [], [], 0)[0]:
+                if head := early_answer(tls):
                     break  # an early answer: stop sending
                 tls.sendall(chunk)
             else:
                 tls.sendall(b"0\r\n\r\n")
         except OSError:
             pass  # the server closed after answering; the answer may still be readable
-        resp = http.client.HTTPResponse(tls)
+        resp = http.client.HTTPResponse(_AnswerSocket(head, tls))
         resp.begin()
         return Response(resp.status, resp.headers, resp.read())
     finally:
@@ -151,6 +195,28 @@ def test_chunked_body_over_limit_is_413(signet):
 def test_large_chunked_body_is_413_early(signet):
     """1 MiB chunked: refused once the limit is passed, without reading everything first."""
     assert_error(post_chunked(signet, 256), 413, "payload_too_large", signet.keys["webapp"])
+
+
+# --- 431 --------------------------------------------------------------------------------------
+
+def padding(fields: int, field_bytes: int) -> dict:
+    """`fields` header fields of field_bytes each on the wire ("X-Pad-N: vvv\r\n")."""
+    names = [f"X-Pad-{i:04d}" for i in range(fields)]
+    return {name: "v" * (field_bytes - len(name) - 4) for name in names}
+
+
+@pytest.mark.parametrize("fields, field_bytes", [(1, 16384), (15, 1024), (200, 64)],
+                         ids=["one 16 KiB field", "15 fields of 1 KiB", "200 fields of 64 bytes"])
+def test_16_kib_of_headers_are_served(signet, fields, field_bytes):
+    """What proxies and meshes add (forwarding, tracing, a forwarded client certificate) fits:
+    the server takes a 16 KiB header block (server.cpp, kMaxHeaderBytes)."""
+    resp = post(signet, json.dumps(VALID), content_type="application/json", headers=padding(fields, field_bytes))
+    assert resp.status == 200, resp
+
+
+def test_headers_far_over_the_allowance_are_431(signet):
+    resp = post(signet, json.dumps(VALID), content_type="application/json", headers=padding(1, 64 * 1024))
+    assert resp.status == 431, resp
 
 
 # --- 415 --------------------------------------------------------------------------------------
