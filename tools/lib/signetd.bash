@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Sourced by tools/bench: a signetd of one's own on a token and PKI made by
-# tools/lib/provision.bash, configured, started, checked and stopped.
+# Shared by tools/bench and tools/bench-soak (sourced, not run): a signetd of one's own on a
+# token and PKI made by tools/lib/provision.bash, configured, started, checked and stopped.
 # The caller sets $signetd and $signetctl (the programs) and daemon="" (the running signetd's
 # PID, kept here so that an EXIT trap can end it with signetd_kill).
 # shellcheck disable=SC2154 # $signetd and $signetctl are the caller's
@@ -36,14 +36,15 @@ signet_config() {
 JSON
 }
 
-# signetd_start DIR WHAT: serves DIR/signet.json in the background ($daemon) and waits for it.
+# signetd_start DIR WHAT [PATH]: serves DIR/signet.json in the background ($daemon) and waits
+# until GET PATH answers 2xx (/healthz by default: the daemon listens; /readyz: it can sign).
 signetd_start() {
-  local dir=$1 what=$2 port ok=""
+  local dir=$1 what=$2 path=${3:-/healthz} port ok=""
   port=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$dir/signet.json")
   SOFTHSM2_CONF=$dir/softhsm2.conf "$signetd" --config "$dir/signet.json" 2>"$dir/stderr" &
   daemon=$!
   for _ in $(seq 150); do
-    curl -fs --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$port/healthz" >/dev/null && { ok=1; break; }
+    curl -fs --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$port$path" >/dev/null && { ok=1; break; }
     sleep 0.1
   done
   [[ -n $ok ]] || { echo "${0##*/}: signetd ($what) did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
