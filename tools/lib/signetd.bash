@@ -50,12 +50,14 @@ signetd_start() {
   [[ -n $ok ]] || { echo "${0##*/}: signetd ($what) did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
 }
 
-# signetd_stop: SIGTERM to $daemon; a daemon that does not exit 0 fails the caller, since a
-# measurement of a server that could not shut down cleanly is suspect.
+# signetd_stop: SIGTERM to $daemon and its exit status: a daemon that does not exit 0 fails
+# (under set -e, the caller too), since a measurement of a server that could not shut down
+# cleanly is suspect.
 signetd_stop() {
-  kill -TERM "$daemon"
-  wait "$daemon" || { echo "${0##*/}: signetd did not exit cleanly" >&2; exit 1; }
+  local pid=$daemon
   daemon=""
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || { echo "${0##*/}: signetd did not exit cleanly" >&2; return 1; }
 }
 
 # check_token DIR BASE ALG CURL_ARGS...: only correct tokens count: one token, asked for with
