@@ -8,14 +8,22 @@
 // moment it is queued to the moment its answer is complete. A measurement, not a test.
 //
 // Usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'Name: value']...
-//                   [--data BODY] [--threads T] [--connections C] [--duration SECONDS]
-// With --data the request is a POST of BODY, otherwise a GET. Prints one line:
+//                   [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]
+// With --data the request is a POST of BODY, otherwise a GET. The run ends at the deadline
+// (--duration; 8 s when neither option is given) or once N requests have been sent in all
+// threads together and have finished (--requests; no deadline unless --duration is given too),
+// whichever comes first. A request counts towards N when it is sent, answered or not, so that
+// a server that fails every request cannot keep a run going; a slot is taken from one shared
+// counter before each request, so exactly N go out however the threads interleave. This is
+// what tools/bench --soak drives its chunks with. Prints one line:
 //   requests=N rps=R p50=X p99=Y non2xx=N errors=N connects=N seconds=S
-// where errors are transport failures (no HTTP answer) and connects is how many connections
-// were opened in all (C when keep-alive held). Exit 0 when at least one request completed.
+// where requests counts the HTTP answers (2xx or not), errors are transport failures (no HTTP
+// answer) and connects is how many connections were opened in all (C when keep-alive held).
+// Exit 0 when at least one request completed.
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -35,7 +43,8 @@ struct Options {
   bool post = false;
   int threads = 2;
   int connections = 32;
-  double seconds = 8;
+  double seconds = 0;  // 0: no deadline (--requests alone); parse() sets 8 s when neither is given
+  long requests = 0;   // 0: no limit
 };
 
 struct ThreadResult {
@@ -48,13 +57,20 @@ struct ThreadResult {
 // The first transport error, printed once so that a failing run says why.
 std::once_flag first_error;
 
+// Requests sent so far by all threads, against --requests.
+std::atomic<long> sent{0};
+
+// Whether one more request may go out: always without --requests, else while the shared count
+// is below it.
+bool take_slot(const Options& o) { return o.requests == 0 || sent.fetch_add(1) < o.requests; }
+
 std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr, "bench_load: %s\n", why);
   std::fprintf(stderr,
                "usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'N: v']...\n"
-               "                  [--data BODY] [--threads T] [--connections C] [--duration SECONDS]\n");
+               "                  [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]\n");
   std::exit(2);
 }
 
@@ -72,16 +88,23 @@ Options parse(int argc, char** argv) {
     else if (arg == "--data") o.data = value, o.post = true;
     else if (arg == "--threads") o.threads = std::atoi(value);
     else if (arg == "--connections") o.connections = std::atoi(value);
-    else if (arg == "--duration") o.seconds = std::atof(value);
-    else usage(("unknown option " + arg).c_str());
+    else if (arg == "--duration") {
+      o.seconds = std::atof(value);
+      if (o.seconds <= 0) usage("bad --duration");
+    } else if (arg == "--requests") {
+      o.requests = std::atol(value);
+      if (o.requests <= 0) usage("bad --requests");
+    } else usage(("unknown option " + arg).c_str());
   }
   if (o.url.empty()) usage("--url is required");
   if (o.cert.empty() != o.key.empty()) usage("--cert and --key go together");
-  if (o.threads < 1 || o.connections < o.threads || o.seconds <= 0) usage("bad --threads, --connections or --duration");
+  if (o.threads < 1 || o.connections < o.threads) usage("bad --threads or --connections");
+  if (o.seconds == 0 && o.requests == 0) o.seconds = 8;
   return o;
 }
 
-// One thread: `connections` requests in flight on as many keep-alive connections until the deadline.
+// One thread: `connections` requests in flight on as many keep-alive connections until the
+// deadline or until --requests have been sent.
 void drive(const Options& o, curl_slist* headers, int connections, Clock::time_point deadline, ThreadResult& out) {
   CURLM* multi = curl_multi_init();
   // At most one connection per easy handle: the pool does not grow beyond what was asked.
@@ -108,11 +131,13 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
       curl_easy_setopt(e, CURLOPT_SSLCERT, o.cert.c_str());
       curl_easy_setopt(e, CURLOPT_SSLKEY, o.key.c_str());
     }
-    started[i] = Clock::now();
-    curl_multi_add_handle(multi, e);
   }
 
-  int running = connections;
+  int running = 0;
+  for (int i = 0; i < connections && take_slot(o); ++i, ++running) {
+    started[i] = Clock::now();
+    curl_multi_add_handle(multi, easies[i]);
+  }
   while (running > 0) {
     curl_multi_perform(multi, &running);
     int queued = 0;
@@ -140,7 +165,7 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
       // Removing the handle leaves its connection open in the multi's pool; adding it again
       // picks that idle connection up: keep-alive, one request per connection at a time.
       curl_multi_remove_handle(multi, e);
-      if (now < deadline) {
+      if (now < deadline && take_slot(o)) {
         error_text[CURL_ERROR_SIZE * i] = 0;
         started[i] = Clock::now();
         curl_multi_add_handle(multi, e);
@@ -175,7 +200,9 @@ int main(int argc, char** argv) {
   std::vector<ThreadResult> results(o.threads);
   std::vector<std::thread> threads;
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto deadline = o.seconds > 0 ? start + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(o.seconds))
+                                      : Clock::time_point::max();
   for (int t = 0; t < o.threads; ++t) {
     // Connections spread over the threads as evenly as they divide.
     const int share = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
