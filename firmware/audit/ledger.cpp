@@ -344,19 +344,17 @@ void Ledger::run_anchorer() {
     lock.unlock();
     Status written = ok_status();
     try {
-      written = write_head(head);
+      written = anchor_->write(head);
     } catch (...) {
       log_exception("audit_ledger_anchorer");
-      written = make_error(Code::kInternal, "the audit ledger's anchoring threw (see the log)");
+      written = make_error(Code::kInternal, "the anchor threw (see the log)");
     }
     lock.lock();
     if (written.ok()) {
       anchored_lines_ = head.lines;
-      if (std::exchange(anchor_failing_, false) && !healthy_.exchange(true)) {
-        log::info("audit_ledger_writable", {{"path", path_}});
-      }
-    } else {
-      anchor_failing_ = true;
+      if (anchor_failing_.exchange(false)) log::info("audit_anchor_writable", {{"where", anchor_->where()}});
+    } else if (!anchor_failing_.exchange(true)) {
+      log::error("audit_anchor_unwritable", {{"where", anchor_->where()}, {"error", written.error().message}});
     }
   }
 }

@@ -131,7 +131,10 @@ class Ledger {
   Status append(Record record);
 
   // False from a failed write until the next successful one: issuance must stop meanwhile.
-  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+  // With anchor_interval, also false while the head cannot be anchored.
+  bool healthy() const {
+    return healthy_.load(std::memory_order_relaxed) && !anchor_failing_.load(std::memory_order_relaxed);
+  }
 
   // Records waiting for the writer (for /metrics).
   std::size_t queued() const;
@@ -171,11 +174,11 @@ class Ledger {
   std::condition_variable work_;  // the writer waits for records
   std::vector<Pending> queue_;
   bool stopping_ = false;
-  // With anchors_later(), under mu_: the newest durable head, the lines the anchored head
-  // names, and whether the last anchoring failed (groups are then refused unwritten).
+  // With anchors_later(), under mu_: the newest durable head and the lines the anchored head
+  // names. anchor_failing_: the anchorer's last write failed (groups are refused unwritten).
   Head durable_;
   std::uint64_t anchored_lines_ = 0;
-  bool anchor_failing_ = false;
+  std::atomic<bool> anchor_failing_{false};
   bool writer_stopped_ = false;
   std::condition_variable anchor_wake_;  // the anchorer waits out its interval, or the stop
   std::thread writer_;

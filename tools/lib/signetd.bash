@@ -10,7 +10,8 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 
 # signet_config DIR PORT ALG KEY MTLS LEDGER: DIR/signet.json for one variant. The API-key
 # client "bench" is always there; MTLS=1 adds tls.client_ca_file and the certificate client
-# "bench-mtls" (CN=bench-mtls); LEDGER=1 turns the audit ledger on, in DIR/audit-PORT.log.
+# "bench-mtls" (CN=bench-mtls); LEDGER, when not 0, turns the audit ledger on, in
+# DIR/audit-PORT.log, with that audit.anchor_interval ("0s": the head at every group commit).
 signet_config() {
   local dir=$1 port=$2 alg=$3 key=$4 mtls=$5 ledger=$6 tls extra_client="" audit=""
   tls='"cert_file": "tls/server.crt", "key_file": "tls/server.key"'
@@ -18,7 +19,7 @@ signet_config() {
     tls+=', "client_ca_file": "tls/clients-ca.crt"'
     extra_client=', { "id": "bench-mtls", "cert_subject": "CN=bench-mtls", "profiles": ["access"], "audiences": ["platxa-api"] }'
   fi
-  ((ledger)) && audit='"audit": { "file": "audit-'$port'.log" },'
+  [[ $ledger != 0 ]] && audit='"audit": { "file": "audit-'$port'.log", "anchor_interval": "'$ledger'" },'
   cat >"$dir/signet.json" <<JSON
 {
   "issuer": "https://127.0.0.1:$port",
