@@ -187,33 +187,49 @@ Result<std::vector<std::string>> read_label_slot_objects(SessionRef& session, st
   return labels;
 }
 
-Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value) {
+Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value,
+                               KnownSlots& known) {
   if (Status valid = check_label(name); !valid.ok()) return valid;
-  auto slots = slot_labels(session, name);
-  if (!slots.ok()) return slots.error();
-  if (slots->size() < kLabelSlots) {
-    // Made once per token (twice in all): every later write modifies one of them in place.
-    Template create;
-    add_slot_match(create, name);
-    create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_LABEL, value);
-    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-    const CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
-    if (rv != CKR_OK) return slot_error(session, "C_CreateObject", rv);
-    return ok_status();
+  // Searched for only when not known: a search walks every object of the token, which costs
+  // more than the write itself on a software token.
+  for (bool searched = false;; searched = true) {
+    if (known.slots.size() < kLabelSlots) {
+      auto slots = slot_labels(session, name);
+      if (!slots.ok()) return slots.error();
+      known.slots = std::move(*slots);
+      searched = true;
+    }
+    if (known.slots.size() < kLabelSlots) {
+      // Made once per token (twice in all): every later write modifies one of them in place.
+      Template create;
+      add_slot_match(create, name);
+      create.add_bool(CKA_PRIVATE, true).add_bytes(CKA_LABEL, value);
+      CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+      const CK_RV rv = session.api.C_CreateObject(session.handle, create.data(), create.size(), &created);
+      if (rv != CKR_OK) return slot_error(session, "C_CreateObject", rv);
+      known.slots.emplace_back(created, std::string(value));
+      return ok_status();
+    }
+    // The slot to overwrite: not the one that holds keep, which must survive a torn write;
+    // among the others, the least in byte order (the oldest, for values that sort by age).
+    std::pair<CK_OBJECT_HANDLE, std::string>* target = nullptr;
+    for (auto& slot : known.slots) {
+      if (slot.second == keep) continue;
+      if (!target || slot.second < target->second) target = &slot;
+    }
+    if (!target) target = &known.slots.front();  // every slot holds keep: any of them may go
+    Template update;
+    update.add_bytes(CKA_LABEL, value);
+    const CK_RV rv = session.api.C_SetAttributeValue(session.handle, target->first, update.data(), update.size());
+    if (rv == CKR_OK) {
+      target->second = std::string(value);
+      return ok_status();
+    }
+    known.slots.clear();
+    // A handle the token no longer knows (another process made the slots anew): once more, found again.
+    if (rv == CKR_OBJECT_HANDLE_INVALID && !searched) continue;
+    return slot_error(session, "C_SetAttributeValue(CKA_LABEL)", rv);
   }
-  // The slot to overwrite: not the one that holds keep, which must survive a torn write; among
-  // the others, the least in byte order (the oldest, for values that sort by age).
-  std::optional<std::pair<CK_OBJECT_HANDLE, std::string>> target;
-  for (auto& slot : *slots) {
-    if (slot.second == keep) continue;
-    if (!target || slot.second < target->second) target = slot;
-  }
-  if (!target) target = slots->front();  // every slot holds keep: any of them may go
-  Template update;
-  update.add_bytes(CKA_LABEL, value);
-  const CK_RV rv = session.api.C_SetAttributeValue(session.handle, target->first, update.data(), update.size());
-  if (rv != CKR_OK) return slot_error(session, "C_SetAttributeValue(CKA_LABEL)", rv);
-  return ok_status();
 }
 
 Status destroy_data_objects(SessionRef& session, std::string_view label) {

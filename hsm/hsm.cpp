@@ -159,8 +159,12 @@ class P11Hsm final : public Hsm {
   }
 
   Status write_label_slot(std::string_view name, std::string_view keep, std::string_view value) override {
-    std::lock_guard writing(write_mutex_);  // the slots' creation, like write_data's
-    return viewed<Ok>([&](Connection&, SessionRef& s) { return write_label_slot_object(s, name, keep, value); });
+    std::lock_guard writing(write_mutex_);  // the slots' creation, like write_data's; and known_slots_
+    return viewed<Ok>([&](Connection& c, SessionRef& s) {
+      KnownSlots& known = known_slots_[std::string(name)];
+      if (known.generation != c.generation) known = KnownSlots{c.generation, {}};
+      return write_label_slot_object(s, name, keep, value, known);
+    });
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> list_data(std::string_view prefix) override {
@@ -415,6 +419,7 @@ class P11Hsm final : public Hsm {
   std::atomic<std::uint64_t> signed_generation_{0};  // of the last good signature
 
   std::mutex write_mutex_;  // see write_data
+  std::map<std::string, KnownSlots, std::less<>> known_slots_;  // write_label_slot's, by name
   std::mutex listener_mutex_;
   std::function<void()> on_recovered_;  // guarded by listener_mutex_
 

@@ -63,7 +63,14 @@ Result<std::size_t> sign_message(SessionRef& session, const KeyRef& key, std::st
 Result<std::string> read_data_object(SessionRef& session, std::string_view label);
 Status write_data_object(SessionRef& session, std::string_view label, std::string_view value);
 Result<std::vector<std::string>> read_label_slot_objects(SessionRef& session, std::string_view name);
-Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value);
+// What a writer knows of one name's label slots (handles and labels as last seen or written),
+// so that a write need not search the token. Handles hold within one connection only.
+struct KnownSlots {
+  std::uint64_t generation = 0;
+  std::vector<std::pair<CK_OBJECT_HANDLE, std::string>> slots;
+};
+Status write_label_slot_object(SessionRef& session, std::string_view name, std::string_view keep, std::string_view value,
+                               KnownSlots& known);
 Result<std::vector<std::pair<std::string, std::string>>> list_data_objects(SessionRef& session,
                                                                            std::string_view prefix);
 Status destroy_data_objects(SessionRef& session, std::string_view label);

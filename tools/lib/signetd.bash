@@ -19,7 +19,8 @@ signet_config() {
     tls+=', "client_ca_file": "tls/clients-ca.crt"'
     extra_client=', { "id": "bench-mtls", "cert_subject": "CN=bench-mtls", "profiles": ["access"], "audiences": ["platxa-api"] }'
   fi
-  [[ $ledger != 0 ]] && audit='"audit": { "file": "audit-'$port'.log", "anchor_interval": "'$ledger'" },'
+  # Each ledger file its own head in the token (audit.name), since each run starts a new file.
+  [[ $ledger != 0 ]] && audit='"audit": { "file": "audit-'$port'.log", "name": "bench-'$port'", "anchor_interval": "'$ledger'" },'
   cat >"$dir/signet.json" <<JSON
 {
   "issuer": "https://127.0.0.1:$port",
