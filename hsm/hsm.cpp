@@ -252,6 +252,15 @@ class P11Hsm final : public Hsm {
       if (session.discard || session.lost != CKR_OK) lease->drop();
       if (result.ok()) return result;
       fault = classify(session.fault);
+      // A device-class answer from a token that still answers in the same session is not a lost
+      // device: SoftHSM2's file store answers CKR_GENERAL_ERROR now and then to a create that
+      // races another thread's write. Once more in this session before dropping the connection.
+      if (fault == Fault::kDeviceGone && session.lost == CKR_OK && attempt == 0 && retry != kOnce &&
+          still_answers(session)) {
+        faults_.fetch_add(1, std::memory_order_relaxed);
+        log::warn("hsm_call_retried", {{"detail", result.error().message}});
+        continue;
+      }
       if (session.lost == CKR_OK || attempt == 1 || retry == kOnce) {
         note_fault(connection, fault, result.error().message);
         return fail_fast(result.error(), fault);
@@ -262,6 +271,13 @@ class P11Hsm final : public Hsm {
         return fail_fast(reopened.error(), fault);
       }
     }
+  }
+
+  // Whether the session still works: the module answers it, and it is still logged in.
+  static bool still_answers(SessionRef& session) {
+    CK_SESSION_INFO info{};
+    return session.api.C_GetSessionInfo(session.handle, &info) == CKR_OK &&
+           (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS);
   }
 
   // An operation in the current connection, or kHsmUnavailable at once while recovering.

@@ -371,6 +371,27 @@ TEST_F(RecoveryTest, FullTokenStillRewritesExistingRecords) {
   EXPECT_EQ(hsm_->health().recoveries, 0u);
 }
 
+// A token that fails one call with a device-class code but answers the next (SoftHSM2's file
+// store does so under concurrent writes) is not a lost device: the call is made once more in
+// the same session, and the connection is kept. A fault on every call still drops it.
+TEST_F(RecoveryTest, ADeviceErrorTheTokenSurvivesIsTriedOnceMoreWithoutReconnecting) {
+  open();
+  write_control("fail C_CreateObject CKR_GENERAL_ERROR every 2\n");
+  ASSERT_TRUE(hsm_->write_data("signet:prime", "p").ok());  // the 1st create: the next one fails
+  auto written = hsm_->write_data("signet:usage:r1", "v");
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(count_trace("C_CreateObject", "CKR_GENERAL_ERROR"), 1u);
+  EXPECT_EQ(*hsm_->read_data("signet:usage:r1"), "v");
+  EXPECT_EQ(hsm_->health().state, Health::kReady);
+  EXPECT_EQ(hsm_->health().recoveries, 0u);
+  EXPECT_EQ(hsm_->health().generation, 1u);
+
+  write_control("fail C_CreateObject CKR_GENERAL_ERROR\n");  // every time: gone after all
+  EXPECT_FALSE(hsm_->write_data("signet:usage:r2", "w").ok());
+  EXPECT_NE(hsm_->health().state, Health::kReady);
+  write_control("");
+}
+
 // A token that stays full (every C_CreateObject refused): whatever write_data answers, a write
 // that failed must leave the record it was replacing. A usage reservation that vanishes lets a
 // retiring key be destroyed while tokens it signed are still valid.
