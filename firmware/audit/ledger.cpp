@@ -429,13 +429,8 @@ Status Ledger::commit(const std::vector<Pending>& batch) {
 
 Status Ledger::anchor_head() {
   if (!anchor_) return ok_status();
-  const Status written = write_head(Head{epoch_, next_seq_ - 1, prev_hex_});
+  const Status written = anchor_->write(Head{epoch_, next_seq_ - 1, prev_hex_});
   head_behind_ = !written.ok();
-  return written;
-}
-
-Status Ledger::write_head(const Head& head) {
-  const Status written = anchor_->write(head);
   if (written.ok()) return written;
   if (healthy_.exchange(false)) {
     log::error("audit_anchor_unwritable", {{"where", anchor_->where()}, {"error", written.error().message}});

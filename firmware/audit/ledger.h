@@ -154,7 +154,6 @@ class Ledger {
   Status commit(const std::vector<Pending>& batch);
   Status commit_guarded(const std::vector<Pending>& batch);  // commit(), exceptions refused
   Status anchor_head();  // writes the head the chain has reached to anchor_, if any
-  Status write_head(const Head& head);  // anchor_->write(), its failure logged once and explained
 
   const int fd_;
   const std::string path_;

@@ -79,20 +79,8 @@ def assert_nothing_lost(signet: FaultySignet, before_tokens, kids_before, labels
           f"earlier tokens verified {len(before_tokens)}")
 
 
-def token_once_signing(signet: FaultySignet) -> str:
-    """A token, asked again while the answer is 503 with Retry-After: SoftHSM2's file store now
-    and then answers CKR_GENERAL_ERROR while the rotation job rewrites a record, and the Hsm
-    reconnects (the full-token test below says more). The baseline is set-up, not the test."""
-    deadline = time.monotonic() + RECOVERY_TIMEOUT
-    while (resp := signet.issue()).status == 503 and "Retry-After" in resp.headers:
-        assert time.monotonic() < deadline, signet.stderr()[-3000:]
-        time.sleep(0.2)
-    assert resp.status == 200, resp
-    return resp.json()["token"]
-
-
 def baseline(signet: FaultySignet):
-    tokens = [token_once_signing(signet) for _ in range(3)]
+    tokens = [signet.token() for _ in range(3)]
     return tokens, {k["kid"] for k in signet.jwks()["keys"]}, signet.key_labels()
 
 
