@@ -7,8 +7,16 @@
 // as the answer is in (closed loop, as wrk does). Latency is measured per request from the
 // moment it is queued to the moment its answer is complete. A measurement, not a test.
 //
+// With --rate R the load is an open loop instead, as wrk2 makes it: requests are due at a fixed
+// pace, R per second in all, whatever the server does. A due request goes out on the first idle
+// connection, and waits for one when all C are busy. Its latency is measured from when it was
+// due, not from when it went out, so a server that falls behind shows it in the percentiles
+// (a closed loop would send less and hide it). This answers "what latency at this rate?", which
+// a closed loop cannot: its rate is whatever the latency allows.
+//
 // Usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'Name: value']...
 //                   [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]
+//                   [--rate R]
 // With --data the request is a POST of BODY, otherwise a GET. The run ends at the deadline
 // (--duration; 8 s when neither option is given) or once N requests have been sent in all
 // threads together and have finished (--requests; no deadline unless --duration is given too),
@@ -16,11 +24,14 @@
 // a server that fails every request cannot keep a run going; a slot is taken from one shared
 // counter before each request, so exactly N go out however the threads interleave. This is
 // what tools/bench --soak drives its chunks with. Prints one line:
-//   requests=N rps=R p50=X p99=Y non2xx=N errors=N connects=N seconds=S
+//   requests=N rps=R p50=X p99=Y non2xx=N errors=N connects=N seconds=S cpu_us=U
 // where requests counts the HTTP answers (2xx or not), errors are transport failures (no HTTP
-// answer) and connects is how many connections were opened in all (C when keep-alive held).
+// answer), connects is how many connections were opened in all (C when keep-alive held) and
+// cpu_us is the CPU time bench_load itself spent per answer (user and system, all threads):
+// on a machine whose cores it shares with the server, what the load takes from the server.
 // Exit 0 when at least one request completed.
 #include <curl/curl.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +39,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,6 +57,7 @@ struct Options {
   int connections = 32;
   double seconds = 0;  // 0: no deadline (--requests alone); parse() sets 8 s when neither is given
   long requests = 0;   // 0: no limit
+  double rate = 0;     // requests per second in all threads; 0: closed loop
 };
 
 struct ThreadResult {
@@ -70,7 +83,8 @@ std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return 
   std::fprintf(stderr, "bench_load: %s\n", why);
   std::fprintf(stderr,
                "usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'N: v']...\n"
-               "                  [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]\n");
+               "                  [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]\n"
+               "                  [--rate R]\n");
   std::exit(2);
 }
 
@@ -94,6 +108,9 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--requests") {
       o.requests = std::atol(value);
       if (o.requests <= 0) usage("bad --requests");
+    } else if (arg == "--rate") {
+      o.rate = std::atof(value);
+      if (o.rate <= 0) usage("bad --rate");
     } else usage(("unknown option " + arg).c_str());
   }
   if (o.url.empty()) usage("--url is required");
@@ -103,16 +120,22 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// One thread: `connections` requests in flight on as many keep-alive connections until the
-// deadline or until --requests have been sent.
-void drive(const Options& o, curl_slist* headers, int connections, Clock::time_point deadline, ThreadResult& out) {
+// One thread: its `connections` keep-alive connections, each with at most one request in
+// flight, until the deadline or until --requests have been sent. In a closed loop a request
+// goes out whenever a connection is idle; with --rate, `first_due` and `interval` set the pace.
+void drive(const Options& o, curl_slist* headers, int connections, Clock::time_point first_due,
+           Clock::duration interval, Clock::time_point deadline, ThreadResult& out) {
   CURLM* multi = curl_multi_init();
   // At most one connection per easy handle: the pool does not grow beyond what was asked.
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections));
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
+  // The idle connections stay open however few requests are in flight (by default curl keeps
+  // four per handle added at the moment, and a paced load may have few added).
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(connections));
   std::vector<CURL*> easies(connections);
   std::vector<Clock::time_point> started(connections);
   std::vector<char> error_text(CURL_ERROR_SIZE * connections);
+  std::vector<int> idle;  // the connections with no request in flight
   for (int i = 0; i < connections; ++i) {
     CURL* e = easies[i] = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_URL, o.url.c_str());
@@ -131,14 +154,45 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
       curl_easy_setopt(e, CURLOPT_SSLCERT, o.cert.c_str());
       curl_easy_setopt(e, CURLOPT_SSLKEY, o.key.c_str());
     }
+    idle.push_back(connections - 1 - i);
   }
 
-  int running = 0;
-  for (int i = 0; i < connections && take_slot(o); ++i, ++running) {
-    started[i] = Clock::now();
+  const bool paced = o.rate > 0;
+  std::deque<Clock::time_point> due;  // paced: requests due and not sent yet, oldest first
+  Clock::time_point next_due = first_due;
+  bool more = true;  // whether more requests may become due
+  int in_flight = 0;
+  // Sends a request on the idle connection last freed; its latency counts from `since`.
+  auto send = [&](Clock::time_point since) {
+    const int i = idle.back();
+    idle.pop_back();
+    error_text[CURL_ERROR_SIZE * i] = 0;
+    started[i] = since;
+    // A handle removed after its transfer left its connection open in the multi's pool; adding
+    // it again picks that idle connection up: keep-alive, one request per connection at a time.
     curl_multi_add_handle(multi, easies[i]);
-  }
-  while (running > 0) {
+    ++in_flight;
+  };
+  for (;;) {
+    const auto now = Clock::now();
+    if (paced) {
+      for (; more && next_due <= now; next_due += interval) {
+        if (next_due >= deadline || !take_slot(o)) more = false;
+        else due.push_back(next_due);
+      }
+      while (!due.empty() && !idle.empty()) {
+        send(due.front());
+        due.pop_front();
+      }
+    } else {
+      while (more && !idle.empty()) {
+        if (now >= deadline || !take_slot(o)) more = false;
+        else send(Clock::now());
+      }
+    }
+    if (in_flight == 0 && due.empty() && !more) break;
+
+    int running = 0;
     curl_multi_perform(multi, &running);
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
@@ -147,7 +201,6 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
       void* p = nullptr;
       curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
       const auto i = static_cast<int>(reinterpret_cast<std::intptr_t>(p));
-      const auto now = Clock::now();
       if (msg->data.result != CURLE_OK) {
         ++out.errors;
         const char* text = error_text[CURL_ERROR_SIZE * i] ? &error_text[CURL_ERROR_SIZE * i]
@@ -157,22 +210,22 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
         long status = 0;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
         if (status < 200 || status > 299) ++out.non2xx;
-        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - started[i]).count());
+        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started[i]).count());
       }
       long connects = 0;
       curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
       out.connects += connects;
-      // Removing the handle leaves its connection open in the multi's pool; adding it again
-      // picks that idle connection up: keep-alive, one request per connection at a time.
       curl_multi_remove_handle(multi, e);
-      if (now < deadline && take_slot(o)) {
-        error_text[CURL_ERROR_SIZE * i] = 0;
-        started[i] = Clock::now();
-        curl_multi_add_handle(multi, e);
-        ++running;  // counted now, so that the loop goes on until perform sees it
-      }
+      idle.push_back(i);
+      --in_flight;
     }
-    if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    // Wake for the network, or when the next paced request is due (at most 100 ms on).
+    int wait_ms = 100;
+    if (paced && more && due.empty()) {
+      const auto until = std::chrono::ceil<std::chrono::milliseconds>(next_due - Clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(until, 0, 100));
+    }
+    if (in_flight > 0 || wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
   }
   for (CURL* e : easies) curl_easy_cleanup(e);
   curl_multi_cleanup(multi);
@@ -206,7 +259,13 @@ int main(int argc, char** argv) {
   for (int t = 0; t < o.threads; ++t) {
     // Connections spread over the threads as evenly as they divide.
     const int share = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
-    threads.emplace_back(drive, std::cref(o), headers, share, deadline, std::ref(results[t]));
+    // Paced, each thread takes the share of the rate its connections have, its first request
+    // offset so that the threads' requests interleave.
+    const double per_second = o.rate * share / o.connections;
+    const auto interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(per_second > 0 ? 1 / per_second : 0));
+    threads.emplace_back(drive, std::cref(o), headers, share, start + interval * t / o.threads, interval, deadline,
+                         std::ref(results[t]));
   }
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -231,8 +290,13 @@ int main(int argc, char** argv) {
     const auto rank = static_cast<std::size_t>(q * static_cast<double>(all.size()) + 0.999999);
     return all[std::min(all.size(), std::max<std::size_t>(rank, 1)) - 1];
   };
-  std::printf("requests=%zu rps=%.0f p50=%s p99=%s non2xx=%ld errors=%ld connects=%ld seconds=%.2f\n", all.size(),
-              static_cast<double>(all.size()) / elapsed, format_latency(percentile(0.50)).c_str(),
-              format_latency(percentile(0.99)).c_str(), non2xx, errors, connects, elapsed);
+  rusage used{};
+  getrusage(RUSAGE_SELF, &used);
+  const double cpu_us = 1e6 * static_cast<double>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) +
+                        static_cast<double>(used.ru_utime.tv_usec + used.ru_stime.tv_usec);
+  std::printf("requests=%zu rps=%.0f p50=%s p99=%s non2xx=%ld errors=%ld connects=%ld seconds=%.2f cpu_us=%.0f\n",
+              all.size(), static_cast<double>(all.size()) / elapsed, format_latency(percentile(0.50)).c_str(),
+              format_latency(percentile(0.99)).c_str(), non2xx, errors, connects, elapsed,
+              cpu_us / static_cast<double>(all.size()));
   return 0;
 }
