@@ -1,6 +1,7 @@
 // signetd: the composition root. The one place where the config becomes objects and the
 // objects are wired together, and where an Error becomes an exit code (docs/API.md):
 // 0 ok, 2 usage or invalid config, 3 HSM unavailable, 4 TLS material unusable, 1 otherwise.
+#include <limits.h>
 #include <malloc.h>
 #include <openssl/sha.h>
 #include <unistd.h>
@@ -10,12 +11,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "base/exit_code.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/malloc_tunables.h"
 #include "base/version.h"
 #include "config/config.h"
 #include "firmware/api/routes.h"
@@ -302,16 +305,39 @@ int run(int argc, char** argv) {
   return serve(*config, signals);
 }
 
+// Runs this program again, in this process, with glibc's per-thread malloc cache turned off
+// (base/malloc_tunables.h), unless GLIBC_TUNABLES already says how big it is. The program is
+// found through /proc/self/exe, so that it is this binary even if the file was replaced since;
+// where it cannot be run again, signetd goes on with the caches.
+void run_again_without_thread_caches(char** argv) {
+  const char* before = std::getenv("GLIBC_TUNABLES");
+  const auto tunables = tunables_without_thread_cache(before);
+  if (!tunables) return;
+  char self[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return;
+  self[length] = '\0';
+  const std::string kept = before ? before : "";
+  if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
+  execv(self, argv);
+  if (before) {
+    setenv("GLIBC_TUNABLES", kept.c_str(), 1);
+  } else {
+    unsetenv("GLIBC_TUNABLES");
+  }
+}
+
 }  // namespace
 }  // namespace signet
 
 int main(int argc, char** argv) {
+  signet::run_again_without_thread_caches(argv);
   // No core dumps and no same-user ptrace: the process holds a logged-in HSM session.
   prctl(PR_SET_DUMPABLE, 0);
   // glibc gives each thread that allocates an arena of its own, up to 8 per core, and each
   // keeps its freed memory: with one HTTP worker per signing slot, resident memory climbed for
-  // hundreds of thousands of requests before levelling off. One arena per core keeps it flat
-  // (docs/PERFORMANCE.md, "Memory over 500,000 tokens").
+  // hundreds of thousands of requests before levelling off. One arena per core bounds that
+  // (docs/PERFORMANCE.md, "Memory over 500,000 tokens"); the per-thread caches are off above.
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   return signet::run(argc, argv);
 }
