@@ -5,7 +5,8 @@
 // all over the heap, and resident memory crept up for hundreds of thousands of requests
 // (docs/PERFORMANCE.md, "Where the memory went"). The cache can only be turned off through
 // GLIBC_TUNABLES, which glibc reads when the process starts, so signetd re-executes itself once
-// with it (main.cpp).
+// with it (main.cpp). A launcher that must keep the first program image (valgrind, which does
+// not follow an exec by default: tools/profile-token) sets GLIBC_TUNABLES itself.
 #pragma once
 
 #include <optional>
