@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -197,10 +198,18 @@ int check(const config::Config& config) {
 
 // Blocks until SIGTERM or SIGINT, reloading at each SIGHUP. The signals are blocked in every
 // thread (the mask is set before any thread starts), so they arrive here and nowhere else.
+// Every 5 s without a signal, the free pages inside malloc's heaps go back to the system: with
+// the per-thread caches off (base/malloc_tunables.h) the freed chunks are in the arenas' bins,
+// where malloc_trim finds them, and the heap's free middle no longer adds up in RSS
+// (docs/PERFORMANCE.md, "Where the memory went").
 void wait_for_stop(const sigset_t& signals, Reloader& reloader, http::ReloadRecord& reloads) {
+  const timespec trim_every{5, 0};
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    const int signal = sigtimedwait(&signals, nullptr, &trim_every);
+    if (signal < 0) {
+      if (errno == EAGAIN) malloc_trim(0);
+      continue;
+    }
     if (signal == SIGHUP) {
       notify_systemd("RELOADING=1");
       // The reload logs its outcome; a refused one changes nothing. /metrics shows the last.
