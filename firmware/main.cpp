@@ -1,6 +1,7 @@
 // signetd: the composition root. The one place where the config becomes objects and the
 // objects are wired together, and where an Error becomes an exit code (docs/API.md):
 // 0 ok, 2 usage or invalid config, 3 HSM unavailable, 4 TLS material unusable, 1 otherwise.
+#include <limits.h>
 #include <malloc.h>
 #include <openssl/sha.h>
 #include <unistd.h>
@@ -8,14 +9,17 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "base/exit_code.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/malloc_tunables.h"
 #include "base/version.h"
 #include "config/config.h"
 #include "firmware/api/routes.h"
@@ -194,10 +198,18 @@ int check(const config::Config& config) {
 
 // Blocks until SIGTERM or SIGINT, reloading at each SIGHUP. The signals are blocked in every
 // thread (the mask is set before any thread starts), so they arrive here and nowhere else.
+// Every 5 s without a signal, the free pages inside malloc's heaps go back to the system: with
+// the per-thread caches off (base/malloc_tunables.h) the freed chunks are in the arenas' bins,
+// where malloc_trim finds them, and the heap's free middle no longer adds up in RSS
+// (docs/PERFORMANCE.md, "Where the memory went").
 void wait_for_stop(const sigset_t& signals, Reloader& reloader, http::ReloadRecord& reloads) {
+  const timespec trim_every{5, 0};
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    const int signal = sigtimedwait(&signals, nullptr, &trim_every);
+    if (signal < 0) {
+      if (errno == EAGAIN) malloc_trim(0);
+      continue;
+    }
     if (signal == SIGHUP) {
       notify_systemd("RELOADING=1");
       // The reload logs its outcome; a refused one changes nothing. /metrics shows the last.
@@ -302,16 +314,39 @@ int run(int argc, char** argv) {
   return serve(*config, signals);
 }
 
+// Runs this program again, in this process, with glibc's per-thread malloc cache turned off
+// (base/malloc_tunables.h), unless GLIBC_TUNABLES already says how big it is. The program is
+// found through /proc/self/exe, so that it is this binary even if the file was replaced since;
+// where it cannot be run again, signetd goes on with the caches.
+void run_again_without_thread_caches(char** argv) {
+  const char* before = std::getenv("GLIBC_TUNABLES");
+  const auto tunables = tunables_without_thread_cache(before);
+  if (!tunables) return;
+  char self[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return;
+  self[length] = '\0';
+  const std::string kept = before ? before : "";
+  if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
+  execv(self, argv);
+  if (before) {
+    setenv("GLIBC_TUNABLES", kept.c_str(), 1);
+  } else {
+    unsetenv("GLIBC_TUNABLES");
+  }
+}
+
 }  // namespace
 }  // namespace signet
 
 int main(int argc, char** argv) {
+  signet::run_again_without_thread_caches(argv);
   // No core dumps and no same-user ptrace: the process holds a logged-in HSM session.
   prctl(PR_SET_DUMPABLE, 0);
   // glibc gives each thread that allocates an arena of its own, up to 8 per core, and each
   // keeps its freed memory: with one HTTP worker per signing slot, resident memory climbed for
-  // hundreds of thousands of requests before levelling off. One arena per core keeps it flat
-  // (docs/PERFORMANCE.md, "Memory over 500,000 tokens").
+  // hundreds of thousands of requests before levelling off. One arena per core bounds that
+  // (docs/PERFORMANCE.md, "Memory over 500,000 tokens"); the per-thread caches are off above.
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   return signet::run(argc, argv);
 }
