@@ -12,7 +12,10 @@
 // connection, and waits for one when all C are busy. Its latency is measured from when it was
 // due, not from when it went out, so a server that falls behind shows it in the percentiles
 // (a closed loop would send less and hide it). This answers "what latency at this rate?", which
-// a closed loop cannot: its rate is whatever the latency allows.
+// a closed loop cannot: its rate is whatever the latency allows. Before the pace starts, each
+// connection makes one request that is not counted: opening 32 TLS connections takes long
+// enough for the first due requests to pile up behind them, which is not the steady state
+// being measured.
 //
 // Usage: bench_load --url URL [--cacert FILE] [--cert FILE --key FILE] [--header 'Name: value']...
 //                   [--data BODY] [--threads T] [--connections C] [--duration SECONDS] [--requests N]
@@ -40,6 +43,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -122,9 +126,12 @@ Options parse(int argc, char** argv) {
 
 // One thread: its `connections` keep-alive connections, each with at most one request in
 // flight, until the deadline or until --requests have been sent. In a closed loop a request
-// goes out whenever a connection is idle; with --rate, `first_due` and `interval` set the pace.
-void drive(const Options& o, curl_slist* headers, int connections, Clock::time_point first_due,
-           Clock::duration interval, Clock::time_point deadline, ThreadResult& out) {
+// goes out whenever a connection is idle. With --rate, each connection first makes one request
+// that is not counted (its TLS handshake, and the server's first use of it, are not the rate
+// being measured), then requests fall due every `interval` from `offset` after the threads
+// all arrived at `ready`.
+void drive(const Options& o, curl_slist* headers, int connections, Clock::duration offset, Clock::duration interval,
+           std::latch& ready, ThreadResult& out) {
   CURLM* multi = curl_multi_init();
   // At most one connection per easy handle: the pool does not grow beyond what was asked.
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections));
@@ -159,7 +166,6 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
 
   const bool paced = o.rate > 0;
   std::deque<Clock::time_point> due;  // paced: requests due and not sent yet, oldest first
-  Clock::time_point next_due = first_due;
   bool more = true;  // whether more requests may become due
   int in_flight = 0;
   // Sends a request on the idle connection last freed; its latency counts from `since`.
@@ -173,6 +179,48 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
     curl_multi_add_handle(multi, easies[i]);
     ++in_flight;
   };
+  // Reads the finished transfers, counted in `out` or not, and frees their connections.
+  auto collect = [&](bool counted) {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      void* p = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
+      const auto i = static_cast<int>(reinterpret_cast<std::intptr_t>(p));
+      if (!counted) {
+        // a warm-up request: it only opened its connection
+      } else if (msg->data.result != CURLE_OK) {
+        ++out.errors;
+        const char* text = error_text[CURL_ERROR_SIZE * i] ? &error_text[CURL_ERROR_SIZE * i]
+                                                           : curl_easy_strerror(msg->data.result);
+        std::call_once(first_error, [&] { std::fprintf(stderr, "bench_load: first transport error: %s\n", text); });
+      } else {
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        if (status < 200 || status > 299) ++out.non2xx;
+        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started[i]).count());
+      }
+      long connects = 0;
+      curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+      out.connects += connects;
+      curl_multi_remove_handle(multi, e);
+      idle.push_back(i);
+      --in_flight;
+    }
+  };
+  if (paced) {
+    while (!idle.empty()) send(Clock::now());
+    for (collect(false); in_flight > 0; collect(false)) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  ready.arrive_and_wait();
+  const auto begin = Clock::now();
+  const auto deadline = o.seconds > 0 ? begin + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(o.seconds))
+                                      : Clock::time_point::max();
+  Clock::time_point next_due = begin + offset;
   for (;;) {
     const auto now = Clock::now();
     if (paced) {
@@ -192,33 +240,7 @@ void drive(const Options& o, curl_slist* headers, int connections, Clock::time_p
     }
     if (in_flight == 0 && due.empty() && !more) break;
 
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* e = msg->easy_handle;
-      void* p = nullptr;
-      curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
-      const auto i = static_cast<int>(reinterpret_cast<std::intptr_t>(p));
-      if (msg->data.result != CURLE_OK) {
-        ++out.errors;
-        const char* text = error_text[CURL_ERROR_SIZE * i] ? &error_text[CURL_ERROR_SIZE * i]
-                                                           : curl_easy_strerror(msg->data.result);
-        std::call_once(first_error, [&] { std::fprintf(stderr, "bench_load: first transport error: %s\n", text); });
-      } else {
-        long status = 0;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        if (status < 200 || status > 299) ++out.non2xx;
-        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started[i]).count());
-      }
-      long connects = 0;
-      curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
-      out.connects += connects;
-      curl_multi_remove_handle(multi, e);
-      idle.push_back(i);
-      --in_flight;
-    }
+    collect(true);
     // Wake for the network, or when the next paced request is due (at most 100 ms on).
     int wait_ms = 100;
     if (paced && more && due.empty()) {
@@ -252,10 +274,7 @@ int main(int argc, char** argv) {
 
   std::vector<ThreadResult> results(o.threads);
   std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  const auto deadline = o.seconds > 0 ? start + std::chrono::duration_cast<Clock::duration>(
-                                                     std::chrono::duration<double>(o.seconds))
-                                      : Clock::time_point::max();
+  std::latch ready(o.threads + 1);  // the measurement starts once every thread is ready
   for (int t = 0; t < o.threads; ++t) {
     // Connections spread over the threads as evenly as they divide.
     const int share = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
@@ -264,9 +283,11 @@ int main(int argc, char** argv) {
     const double per_second = o.rate * share / o.connections;
     const auto interval = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(per_second > 0 ? 1 / per_second : 0));
-    threads.emplace_back(drive, std::cref(o), headers, share, start + interval * t / o.threads, interval, deadline,
+    threads.emplace_back(drive, std::cref(o), headers, share, interval * t / o.threads, interval, std::ref(ready),
                          std::ref(results[t]));
   }
+  ready.arrive_and_wait();
+  const auto start = Clock::now();
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   curl_slist_free_all(headers);
