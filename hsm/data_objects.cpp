@@ -53,7 +53,13 @@ Status replace_when_full(SessionRef& session, const std::vector<CK_OBJECT_HANDLE
     restore.add_bool(CKA_PRIVATE, true).add_bytes(CKA_VALUE, *old_value);
     static_cast<void>(session.api.C_CreateObject(session.handle, restore.data(), restore.size(), &created));
   }
-  return session.fail("C_CreateObject on a full token", rv);
+  // The template is the one every write of this record uses, so whatever the token answers now,
+  // after making room, is its own trouble and not a bad request: the write may be tried again
+  // later (503 with Retry-After for a token request), never an internal error. SoftHSM2's file
+  // store, racing a search in another session, has answered CKR_TEMPLATE_INCONSISTENT here.
+  Error error = session.fail("C_CreateObject on a full token", rv);
+  error.code = Code::kHsmUnavailable;
+  return error;
 }
 
 }  // namespace

@@ -421,6 +421,34 @@ TEST_F(RecoveryTest, FullTokenNeverLosesARecordOnAFailedWrite) {
   EXPECT_EQ(hsm_->health().recoveries, 0u);
 }
 
+// A full token whose create, once room was made, answers something no write of the record ever
+// should (SoftHSM2's file store has answered CKR_TEMPLATE_INCONSISTENT while another session
+// searched): the token's trouble, so kHsmUnavailable (503 with Retry-After to a client), not an
+// internal error, and the record it was replacing is put back.
+TEST_F(RecoveryTest, FullTokenThatRefusesTheRewriteIsUnavailableAndKeepsTheRecord) {
+  open();
+  ASSERT_TRUE(hsm_->write_data("signet:usage:r1", "00000000000000000001 old").ok());
+  auto objects = hsm_->list_data("");
+  ASSERT_TRUE(objects.ok()) << objects.error().message;
+  auto keys = hsm_->list_keys();
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  // The 1st create meets the full token (CKR_DEVICE_MEMORY), the 2nd, after the old object made
+  // room, is refused, the 3rd puts the old value back.
+  write_control("capacity " + std::to_string(objects->size() + 2 * keys->size()) +
+                "\nfail C_CreateObject CKR_TEMPLATE_INCONSISTENT every 2\n");
+  auto written = hsm_->write_data("signet:usage:r1", "00000000000000000002 new");
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().code, Code::kHsmUnavailable) << written.error().message;
+  EXPECT_NE(written.error().message.find("CKR_TEMPLATE_INCONSISTENT"), std::string::npos) << written.error().message;
+  EXPECT_EQ(count_trace("C_CreateObject", "CKR_TEMPLATE_INCONSISTENT"), 1u);
+  write_control("");
+  auto read = hsm_->read_data("signet:usage:r1");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(*read, "00000000000000000001 old");
+  EXPECT_EQ(hsm_->health().state, Health::kReady);
+  EXPECT_EQ(hsm_->health().recoveries, 0u);
+}
+
 // (e) A token that is not there at start: with wait_for_token, open() answers a recovering Hsm
 // that fails fast and logs in once the token appears; without it, open() fails.
 TEST_F(RecoveryTest, WaitForTokenStartsRecoveringAndLogsInWhenItAppears) {
