@@ -114,6 +114,24 @@ class RecoveryTest : public ::testing::Test {
     hsm_ = std::move(hsm).value();
   }
 
+  // Opens the token with the record signet:usage:r1 = "...1 old" in it, and answers the control
+  // line that makes the token full as it is now: not one object more fits, as in an HSM with a
+  // fixed number of object slots. Empty, with a failure recorded, when the token cannot be read.
+  std::string open_with_a_record_and_no_room() {
+    open();
+    if (Status written = hsm_->write_data("signet:usage:r1", "00000000000000000001 old"); !written.ok()) {
+      ADD_FAILURE() << written.error().message;
+      return "";
+    }
+    auto objects = hsm_->list_data("");
+    auto keys = hsm_->list_keys();
+    if (!objects.ok() || !keys.ok()) {
+      ADD_FAILURE() << (objects.ok() ? keys.error().message : objects.error().message);
+      return "";
+    }
+    return "capacity " + std::to_string(objects->size() + 2 * keys->size()) + "\n";
+  }
+
   // Polls health() until it is `state`, for at most `limit`. Answers whether it got there.
   bool wait_for(Health state, milliseconds limit = milliseconds(15000)) {
     const auto deadline = Clock::now() + limit;
@@ -396,14 +414,9 @@ TEST_F(RecoveryTest, ADeviceErrorTheTokenSurvivesIsTriedOnceMoreWithoutReconnect
 // that failed must leave the record it was replacing. A usage reservation that vanishes lets a
 // retiring key be destroyed while tokens it signed are still valid.
 TEST_F(RecoveryTest, FullTokenNeverLosesARecordOnAFailedWrite) {
-  open();
-  ASSERT_TRUE(hsm_->write_data("signet:usage:r1", "00000000000000000001 old").ok());
-  auto objects = hsm_->list_data("");
-  ASSERT_TRUE(objects.ok()) << objects.error().message;
-  auto keys = hsm_->list_keys();
-  ASSERT_TRUE(keys.ok()) << keys.error().message;
-  // Full, as an HSM with a fixed number of object slots is: not one object more fits.
-  write_control("capacity " + std::to_string(objects->size() + 2 * keys->size()) + "\n");
+  const std::string full = open_with_a_record_and_no_room();
+  ASSERT_FALSE(full.empty());
+  write_control(full);
 
   // A record is rewritten in the room of its old object...
   ASSERT_TRUE(hsm_->write_data("signet:usage:r1", "00000000000000000002 new").ok());
@@ -426,16 +439,11 @@ TEST_F(RecoveryTest, FullTokenNeverLosesARecordOnAFailedWrite) {
 // searched): the token's trouble, so kHsmUnavailable (503 with Retry-After to a client), not an
 // internal error, and the record it was replacing is put back.
 TEST_F(RecoveryTest, FullTokenThatRefusesTheRewriteIsUnavailableAndKeepsTheRecord) {
-  open();
-  ASSERT_TRUE(hsm_->write_data("signet:usage:r1", "00000000000000000001 old").ok());
-  auto objects = hsm_->list_data("");
-  ASSERT_TRUE(objects.ok()) << objects.error().message;
-  auto keys = hsm_->list_keys();
-  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  const std::string full = open_with_a_record_and_no_room();
+  ASSERT_FALSE(full.empty());
   // The 1st create meets the full token (CKR_DEVICE_MEMORY), the 2nd, after the old object made
   // room, is refused, the 3rd puts the old value back.
-  write_control("capacity " + std::to_string(objects->size() + 2 * keys->size()) +
-                "\nfail C_CreateObject CKR_TEMPLATE_INCONSISTENT every 2\n");
+  write_control(full + "fail C_CreateObject CKR_TEMPLATE_INCONSISTENT every 2\n");
   auto written = hsm_->write_data("signet:usage:r1", "00000000000000000002 new");
   ASSERT_FALSE(written.ok());
   EXPECT_EQ(written.error().code, Code::kHsmUnavailable) << written.error().message;
