@@ -17,15 +17,6 @@ def signetctl(daemon, *args):
                           stdin=subprocess.DEVNULL)
 
 
-@pytest.fixture
-def audited(tmp_path):
-    daemon = Signet(tmp_path / "s")
-    daemon.config["audit"] = {"file": "audit.log"}
-    yield daemon
-    if daemon.proc is not None:
-        daemon.stop()
-
-
 def test_verify_checks_the_chain_reaches_the_head_in_the_token(audited):
     with audited as daemon:
         for _ in range(4):

@@ -4,19 +4,8 @@ comes back by itself; a token that refuses to modify a label keeps the head in a
 import json
 import subprocess
 
-import pytest
-
-from faults import FaultySignet, trace_lines
+from faults import trace_lines
 from harness import SIGNETCTL, split_token
-
-
-@pytest.fixture
-def audited(tmp_path):
-    daemon = FaultySignet(tmp_path / "s")
-    daemon.config["audit"] = {"file": "audit.log"}
-    yield daemon
-    if daemon.proc is not None:
-        daemon.stop()
 
 
 def verify_against_the_head(daemon) -> dict:
@@ -26,8 +15,8 @@ def verify_against_the_head(daemon) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_failing_head_write_withholds_the_tokens_and_issuance_comes_back(audited):
-    with audited as daemon:
+def test_a_failing_head_write_withholds_the_tokens_and_issuance_comes_back(audited_faulty):
+    with audited_faulty as daemon:
         daemon.wait_ready()
         answered = [daemon.token() for _ in range(3)]
         # A token out of room for the rewrite: not a lost connection, so signing goes on.
@@ -48,8 +37,8 @@ def test_a_failing_head_write_withholds_the_tokens_and_issuance_comes_back(audit
 
 # The slots' handles are remembered between writes; a token that no longer knows one (another
 # process made the slots anew) is searched again, and the write goes through.
-def test_a_head_slot_handle_the_token_forgot_is_found_again(audited):
-    with audited as daemon:
+def test_a_head_slot_handle_the_token_forgot_is_found_again(audited_faulty):
+    with audited_faulty as daemon:
         daemon.wait_ready()
         daemon.token()
         daemon.control.fail("C_SetAttributeValue", "CKR_OBJECT_HANDLE_INVALID", every=2)
@@ -60,9 +49,9 @@ def test_a_head_slot_handle_the_token_forgot_is_found_again(audited):
     assert len(answered) == 6
 
 
-def test_a_token_that_refuses_label_updates_keeps_the_head_in_a_data_object(audited):
-    audited.control.fail("C_SetAttributeValue", "CKR_ATTRIBUTE_READ_ONLY")
-    with audited as daemon:
+def test_a_token_that_refuses_label_updates_keeps_the_head_in_a_data_object(audited_faulty):
+    audited_faulty.control.fail("C_SetAttributeValue", "CKR_ATTRIBUTE_READ_ONLY")
+    with audited_faulty as daemon:
         daemon.wait_ready()
         for _ in range(4):
             daemon.token()

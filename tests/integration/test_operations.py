@@ -35,15 +35,6 @@ def test_burst_beyond_the_rate_is_429_with_retry_after(tmp_path):
         assert 'route="POST /v1/tokens",status="429"' in daemon.get("/metrics").text
 
 
-@pytest.fixture
-def audited(tmp_path):
-    daemon = Signet(tmp_path / "s")
-    daemon.config["audit"] = {"file": "audit.log"}
-    yield daemon
-    if daemon.proc is not None:
-        daemon.stop()
-
-
 def test_every_token_and_key_event_has_a_chained_record(audited):
     with audited as daemon:
         tokens = [daemon.token(claims={"user_id": i}) for i in range(20)]
